@@ -1,0 +1,132 @@
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Generation;
+
+/// <summary>
+/// Chooses next tokens from logits according to <see cref="SamplingOptions"/>, with its own
+/// seeded random generator so that a run can be reproduced.
+/// </summary>
+/// <remarks>Not thread-safe: use one sampler per generation.</remarks>
+public sealed class Sampler : IDisposable
+{
+    private readonly Generator _random;
+
+    /// <summary>Creates a sampler; the options are validated.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public Sampler(SamplingOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        Options = options.EnsureValid();
+        var seed = options.Seed ?? Random.Shared.NextInt64();
+        _random = new Generator(unchecked((ulong)seed), torch.device("cpu"));
+    }
+
+    /// <summary>The options this sampler applies.</summary>
+    public SamplingOptions Options { get; }
+
+    /// <summary>Chooses one token for each row of <paramref name="logits"/>.</summary>
+    /// <param name="logits">Logits of shape [batch, vocab] (or [vocab] for one sequence).</param>
+    /// <param name="history">Tokens seen so far for each row, for the repetition penalty; may be null when it is off.</param>
+    /// <returns>One token id per row.</returns>
+    public int[] Sample(Tensor logits, IReadOnlyList<IReadOnlyCollection<int>>? history = null)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var x = logits.detach().to(ScalarType.Float32).cpu();
+        if (x.dim() == 1)
+        {
+            x = x.unsqueeze(0);
+        }
+
+        if (x.dim() != 2)
+        {
+            throw new ArgumentException($"Expected logits of shape [batch, vocab]; got [{string.Join(", ", logits.shape)}].", nameof(logits));
+        }
+
+        x = x.clone();
+        var (batch, vocab) = (x.shape[0], x.shape[1]);
+        if (Options.RepetitionPenalty != 1.0 && history is not null)
+        {
+            ApplyRepetitionPenalty(x, history, vocab);
+        }
+
+        if (Options.IsGreedy)
+        {
+            return ToInts(x.argmax(-1));
+        }
+
+        x = Filter(x);
+        var drawn = x.softmax(-1).multinomial(1, replacement: false, generator: _random).reshape(batch);
+        return ToInts(drawn);
+    }
+
+    /// <summary>The probability of each token after temperature, top-k and top-p (no repetition penalty): what <see cref="Sample"/> draws from. Greedy options give a one-hot distribution.</summary>
+    /// <param name="logits">Logits of shape [vocab].</param>
+    public float[] Distribution(Tensor logits)
+    {
+        ArgumentNullException.ThrowIfNull(logits);
+        using var scope = NewDisposeScope();
+        var x = logits.detach().to(ScalarType.Float32).cpu().reshape(1, -1);
+        if (Options.IsGreedy)
+        {
+            return nn.functional.one_hot(x.argmax(-1), x.shape[1]).to(ScalarType.Float32).reshape(-1).data<float>().ToArray();
+        }
+
+        x = Filter(x);
+        return x.softmax(-1).reshape(-1).data<float>().ToArray();
+    }
+
+    /// <inheritdoc />
+    public void Dispose() => _random.Dispose();
+
+    // Temperature, then top-k, then top-p; removed tokens get -inf so softmax gives them 0.
+    private Tensor Filter(Tensor x)
+    {
+        x = x.div(Options.Temperature);
+        if (Options.TopK > 0 && Options.TopK < x.shape[1])
+        {
+            // Keep exactly the k best (ties broken by index), not "everything >= the k-th value".
+            var (values, indices) = x.topk(Options.TopK, dim: -1);
+            x = full_like(x, double.NegativeInfinity).scatter(1, indices, values);
+        }
+
+        if (Options.TopP < 1.0)
+        {
+            var (sorted, order) = x.sort(dim: -1, descending: true);
+            var probabilities = sorted.softmax(-1);
+            // Drop a token when the tokens above it already reach p; the most likely one always stays.
+            var massBefore = probabilities.cumsum(-1).sub(probabilities);
+            sorted = sorted.masked_fill(massBefore.ge(Options.TopP), double.NegativeInfinity);
+            x = full_like(x, double.NegativeInfinity).scatter(1, order, sorted);
+        }
+
+        return x;
+    }
+
+    private void ApplyRepetitionPenalty(Tensor x, IReadOnlyList<IReadOnlyCollection<int>> history, long vocab)
+    {
+        if (history.Count != x.shape[0])
+        {
+            throw new ArgumentException($"History has {history.Count} rows but the logits have {x.shape[0]}.", nameof(history));
+        }
+
+        for (var row = 0; row < history.Count; row++)
+        {
+            var seen = history[row].Where(id => id >= 0 && id < vocab).Distinct().Select(id => (long)id).ToArray();
+            if (seen.Length == 0)
+            {
+                continue;
+            }
+
+            using var index = tensor(seen);
+            var logitsRow = x[row];
+            var values = logitsRow.index_select(0, index);
+            var penalised = where(values.gt(0), values.div(Options.RepetitionPenalty), values.mul(Options.RepetitionPenalty));
+            logitsRow.index_copy_(0, index, penalised);
+        }
+    }
+
+    private static int[] ToInts(Tensor ids) => ids.to(ScalarType.Int64).data<long>().ToArray().Select(v => (int)v).ToArray();
+}

@@ -1,0 +1,68 @@
+namespace TinyGpt.Generation;
+
+/// <summary>
+/// How the next token is chosen from the model's logits. The steps apply in this order:
+/// repetition penalty, temperature (0 means greedy: take the most likely token and stop here),
+/// top-k, top-p (nucleus), then a draw from the remaining distribution.
+/// </summary>
+public sealed record SamplingOptions
+{
+    /// <summary>Always the most likely token.</summary>
+    public static SamplingOptions Greedy { get; } = new() { Temperature = 0 };
+
+    /// <summary>Divides the logits before sampling: below 1 sharpens, above 1 flattens; 0 means greedy. Must be at least 0.</summary>
+    public double Temperature { get; init; } = 1.0;
+
+    /// <summary>Keep only the k most likely tokens; 0 turns the filter off. Must be at least 0.</summary>
+    public int TopK { get; init; }
+
+    /// <summary>Keep the smallest set of most likely tokens whose probabilities add up to at least this; 1 turns the filter off. Must be in (0, 1].</summary>
+    public double TopP { get; init; } = 1.0;
+
+    /// <summary>
+    /// Penalises tokens already in the prompt or output (CTRL-style: positive logits divided,
+    /// negative ones multiplied by it); 1 turns it off. Must be positive.
+    /// </summary>
+    public double RepetitionPenalty { get; init; } = 1.0;
+
+    /// <summary>Seed of the random draws; the same seed, model and prompt give the same tokens. Null draws a fresh seed.</summary>
+    public long? Seed { get; init; }
+
+    /// <summary>True when the options always pick the most likely token.</summary>
+    public bool IsGreedy => Temperature == 0;
+
+    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (double.IsNaN(Temperature) || Temperature < 0 || double.IsInfinity(Temperature))
+        {
+            problems.Add($"{nameof(Temperature)} must be a finite number >= 0 (got {Temperature}); use 0 for greedy decoding.");
+        }
+
+        if (TopK < 0)
+        {
+            problems.Add($"{nameof(TopK)} must be >= 0 (got {TopK}); use 0 to turn top-k off.");
+        }
+
+        if (double.IsNaN(TopP) || TopP <= 0 || TopP > 1)
+        {
+            problems.Add($"{nameof(TopP)} must be in (0, 1] (got {TopP}); use 1 to turn top-p off.");
+        }
+
+        if (double.IsNaN(RepetitionPenalty) || RepetitionPenalty <= 0 || double.IsInfinity(RepetitionPenalty))
+        {
+            problems.Add($"{nameof(RepetitionPenalty)} must be a finite number > 0 (got {RepetitionPenalty}); use 1 to turn it off.");
+        }
+
+        return problems;
+    }
+
+    /// <summary>Throws when the options are invalid; the parameter name is the first bad field.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public SamplingOptions EnsureValid()
+    {
+        var problems = Validate();
+        return problems.Count == 0 ? this : throw new ArgumentException("Invalid SamplingOptions: " + string.Join(" ", problems), problems[0].Split(' ', 2)[0]);
+    }
+}

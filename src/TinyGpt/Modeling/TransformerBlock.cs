@@ -1,0 +1,37 @@
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Modeling;
+
+/// <summary>One pre-LayerNorm transformer block: x + attn(ln_1(x)), then + mlp(ln_2(x)).</summary>
+internal sealed class TransformerBlock : nn.Module
+{
+    private readonly LayerNorm ln_1;
+    private readonly CausalSelfAttention attn;
+    private readonly LayerNorm ln_2;
+    private readonly Mlp mlp;
+
+    public TransformerBlock(GptConfig config)
+        : base(nameof(TransformerBlock))
+    {
+        ln_1 = nn.LayerNorm(config.EmbeddingSize, bias: config.Bias);
+        attn = new CausalSelfAttention(config);
+        ln_2 = nn.LayerNorm(config.EmbeddingSize, bias: config.Bias);
+        mlp = new Mlp(config);
+        RegisterComponents();
+    }
+
+    /// <summary>The projections that write into the residual stream, which GPT-2 initialises smaller.</summary>
+    public IEnumerable<Linear> ResidualProjections => [attn.OutputProjection, mlp.OutputProjection];
+
+    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    {
+        using var normed1 = ln_1.forward(x);
+        using var attended = attn.forward(normed1, cache, layer);
+        using var afterAttention = x.add(attended);
+        using var normed2 = ln_2.forward(afterAttention);
+        using var fed = mlp.forward(normed2);
+        return afterAttention.add(fed);
+    }
+}

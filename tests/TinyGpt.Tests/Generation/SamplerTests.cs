@@ -1,0 +1,102 @@
+using TinyGpt.Generation;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Tests.Generation;
+
+public class SamplerTests
+{
+    private static Tensor RandomLogits(int batch, int vocab, int seed)
+    {
+        using var generator = new Generator((ulong)seed, torch.device("cpu"));
+        return randn([batch, vocab], generator: generator).mul(3);
+    }
+
+    [Fact]
+    public void Greedy_is_argmax_and_temperature_zero_is_greedy()
+    {
+        using var scope = NewDisposeScope();
+        var logits = RandomLogits(8, 50, 1);
+        var expected = logits.argmax(-1).data<long>().ToArray().Select(v => (int)v);
+        using var greedy = new Sampler(SamplingOptions.Greedy);
+        greedy.Sample(logits).Should().Equal(expected);
+        using var zero = new Sampler(new SamplingOptions { Temperature = 0, TopK = 5, TopP = 0.5, Seed = 3 });
+        zero.Sample(logits).Should().Equal(expected);
+    }
+
+    [Fact]
+    public void Top_k_never_returns_a_token_outside_the_k_best()
+    {
+        using var scope = NewDisposeScope();
+        var logits = RandomLogits(1, 40, 2);
+        var best = logits[0].topk(5).indexes.data<long>().ToArray().Select(v => (int)v).ToHashSet();
+        using var sampler = new Sampler(new SamplingOptions { TopK = 5, Temperature = 2.0, Seed = 4 });
+        var seen = new HashSet<int>();
+        for (var i = 0; i < 500; i++)
+        {
+            seen.Add(sampler.Sample(logits)[0]);
+        }
+
+        seen.Should().BeSubsetOf(best);
+        seen.Should().HaveCountGreaterThan(2, "at temperature 2 several of the five should be drawn");
+    }
+
+    [Fact]
+    public void Top_p_keeps_exactly_the_nucleus_of_a_hand_computed_distribution()
+    {
+        using var scope = NewDisposeScope();
+        // Probabilities 0.5, 0.25, 0.15, 0.1: mass before each is 0, 0.5, 0.75, 0.9.
+        var logits = tensor(new[] { 0.25f, 0.5f, 0.1f, 0.15f }).log();
+        using var p70 = new Sampler(new SamplingOptions { TopP = 0.7, Seed = 5 });
+        var distribution = p70.Distribution(logits);
+        distribution[1].Should().BeApproximately(2f / 3, 1e-5f);
+        distribution[0].Should().BeApproximately(1f / 3, 1e-5f);
+        distribution[2].Should().Be(0);
+        distribution[3].Should().Be(0);
+        var drawn = Enumerable.Range(0, 400).Select(_ => p70.Sample(logits)[0]).ToHashSet();
+        drawn.Should().BeEquivalentTo([0, 1]);
+
+        using var p80 = new Sampler(new SamplingOptions { TopP = 0.8, Seed = 5 });
+        var wider = p80.Distribution(logits);
+        wider[2].Should().Be(0);
+        wider[3].Should().BeApproximately(0.15f / 0.9f, 1e-5f);
+    }
+
+    [Fact]
+    public void Same_seed_gives_same_tokens_and_different_seeds_differ()
+    {
+        using var scope = NewDisposeScope();
+        var logits = zeros(1, 1000); // uniform: as high-entropy as it gets
+        int[] Draw(long seed)
+        {
+            using var sampler = new Sampler(new SamplingOptions { Seed = seed });
+            return Enumerable.Range(0, 20).Select(_ => sampler.Sample(logits)[0]).ToArray();
+        }
+
+        Draw(7).Should().Equal(Draw(7));
+        Draw(7).Should().NotEqual(Draw(8));
+    }
+
+    [Fact]
+    public void Repetition_penalty_lowers_seen_tokens()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new[] { 2.0f, 1.9f, -1f });
+        using var sampler = new Sampler(new SamplingOptions { Temperature = 0, RepetitionPenalty = 1.5 });
+        sampler.Sample(logits, [new[] { 0 }]).Should().Equal(1);
+        sampler.Sample(logits, [Array.Empty<int>()]).Should().Equal(0);
+    }
+
+    [Theory]
+    [InlineData(-0.5, 0, 1.0, 1.0, nameof(SamplingOptions.Temperature))]
+    [InlineData(1.0, -1, 1.0, 1.0, nameof(SamplingOptions.TopK))]
+    [InlineData(1.0, 0, 0.0, 1.0, nameof(SamplingOptions.TopP))]
+    [InlineData(1.0, 0, 1.5, 1.0, nameof(SamplingOptions.TopP))]
+    [InlineData(1.0, 0, 1.0, 0.0, nameof(SamplingOptions.RepetitionPenalty))]
+    public void Invalid_options_are_rejected_naming_the_field(double temperature, int topK, double topP, double penalty, string field)
+    {
+        var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, RepetitionPenalty = penalty };
+        var act = () => new Sampler(options);
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == field && e.Message.Contains(field));
+    }
+}

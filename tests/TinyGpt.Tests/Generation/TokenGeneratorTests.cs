@@ -1,0 +1,83 @@
+using TinyGpt.Generation;
+using TinyGpt.Modeling;
+
+namespace TinyGpt.Tests.Generation;
+
+public class TokenGeneratorTests
+{
+    private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 61, ContextLength = 24, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 };
+
+    [Fact]
+    public void Kv_cached_decoding_gives_the_same_greedy_tokens_as_recomputing()
+    {
+        using var model = new GptModel(Config, seed: 5);
+        var options = new GenerationOptions { MaxNewTokens = 15, Sampling = SamplingOptions.Greedy };
+        var cached = new TokenGenerator(model).GenerateAll([1, 2, 3], options);
+        var recomputed = new TokenGenerator(model) { UseKvCache = false }.GenerateAll([1, 2, 3], options);
+        cached.Should().HaveCount(15).And.Equal(recomputed);
+    }
+
+    [Fact]
+    public void Seeded_sampling_is_reproducible()
+    {
+        using var model = new GptModel(Config, seed: 6);
+        var generator = new TokenGenerator(model);
+        var options = new GenerationOptions { MaxNewTokens = 10, Sampling = new SamplingOptions { Temperature = 1.5, TopK = 20, Seed = 9 } };
+        generator.GenerateAll([4], options).Should().Equal(generator.GenerateAll([4], options));
+    }
+
+    [Fact]
+    public void Stop_tokens_end_generation_without_being_returned()
+    {
+        using var model = new GptModel(Config, seed: 7);
+        var generator = new TokenGenerator(model);
+        var greedy = generator.GenerateAll([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy });
+        var stopAt = greedy[3];
+        var stopped = generator.GenerateAll([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy, StopTokenIds = [stopAt] });
+        stopped.Should().Equal(greedy.TakeWhile(t => t != stopAt));
+    }
+
+    [Fact]
+    public void Overflowing_the_context_is_an_error_by_default_and_slides_when_asked()
+    {
+        using var model = new GptModel(Config, seed: 8);
+        var generator = new TokenGenerator(model);
+        var prompt = Enumerable.Range(0, 20).ToArray();
+        var act = () => generator.GenerateAll(prompt, new GenerationOptions { MaxNewTokens = 10 });
+        act.Should().Throw<ArgumentException>().WithMessage("*20 tokens*10 new tokens*context of 24*KeepLastTokens*");
+
+        var slid = generator.GenerateAll(prompt, new GenerationOptions { MaxNewTokens = 40, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy });
+        slid.Should().HaveCount(40);
+    }
+
+    [Fact]
+    public void Bad_prompts_are_rejected()
+    {
+        using var model = new GptModel(Config);
+        var generator = new TokenGenerator(model);
+        FluentActions.Invoking(() => generator.GenerateAll([])).Should().Throw<ArgumentException>().WithMessage("*empty*");
+        FluentActions.Invoking(() => generator.GenerateAll([61])).Should().Throw<ArgumentException>().WithMessage("*61*vocabulary*");
+    }
+
+    [Fact]
+    public async Task Streaming_honours_cancellation()
+    {
+        using var model = new GptModel(Config);
+        var generator = new TokenGenerator(model);
+        using var cts = new CancellationTokenSource();
+        var received = new List<int>();
+        var act = async () =>
+        {
+            await foreach (var token in generator.GenerateAsync([1], new GenerationOptions { MaxNewTokens = 20 }, cts.Token))
+            {
+                received.Add(token);
+                if (received.Count == 3)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        };
+        await act.Should().ThrowAsync<OperationCanceledException>();
+        received.Should().HaveCount(3);
+    }
+}
