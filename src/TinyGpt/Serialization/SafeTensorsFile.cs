@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
@@ -15,6 +16,12 @@ namespace TinyGpt.Serialization;
 internal static class SafeTensorsFile
 {
     private const string MetadataKey = "__metadata__";
+
+    /// <summary>
+    /// Metadata key of a SHA-256 over the metadata, the tensor index and the data, so that a
+    /// flipped byte anywhere in a file we wrote is detected on load. Files from other tools lack it.
+    /// </summary>
+    internal const string ChecksumKey = "tinygpt.sha256";
     private const long MaxHeaderBytes = 100L << 20;
 
     public static void Write(string path, IEnumerable<KeyValuePair<string, Tensor>> tensors, IReadOnlyDictionary<string, string>? metadata = null)
@@ -56,6 +63,19 @@ internal static class SafeTensorsFile
             offset += length;
         }
 
+        var index = entries.Select(e => (e.Name, DtypeName(e.Cpu.dtype), e.Cpu.shape, ((JsonArray)header[e.Name]!["data_offsets"]!).Select(o => o!.GetValue<long>()).ToArray())).ToList();
+        var checksum = Checksum(metadata ?? new Dictionary<string, string>(), index, entries.Select(e => e.Cpu));
+        var metaNode = header[MetadataKey] as JsonObject ?? new JsonObject();
+        metaNode[ChecksumKey] = checksum;
+        header.Remove(MetadataKey);
+        var ordered = new JsonObject { [MetadataKey] = metaNode };
+        foreach (var (name, node) in header.ToList())
+        {
+            header.Remove(name);
+            ordered[name] = node;
+        }
+
+        header = ordered;
         var headerBytes = Encoding.UTF8.GetBytes(header.ToJsonString());
         var padded = (headerBytes.Length + 7) / 8 * 8; // the format aligns the data to 8 bytes
         AtomicFile.Write(path, stream =>
@@ -162,6 +182,17 @@ internal static class SafeTensorsFile
             }
         }
 
+        if (metadata.TryGetValue(ChecksumKey, out var expectedChecksum))
+        {
+            var index = entries.Values.OrderBy(e => e.Offset).Select(e => (e.Name, DtypeName(e.Dtype), e.Shape, new[] { e.Offset - dataStart, e.Offset - dataStart + e.Length })).ToList();
+            var rest = metadata.Where(m => m.Key != ChecksumKey).ToDictionary(m => m.Key, m => m.Value);
+            var actual = Checksum(rest, index, bytes.AsMemory((int)dataStart));
+            if (!string.Equals(actual, expectedChecksum, StringComparison.Ordinal))
+            {
+                throw new InvalidDataException($"'{source}' is corrupt: its checksum does not match its content (a damaged or partly overwritten file).");
+            }
+        }
+
         return new SafeTensorsContent(bytes, entries, metadata);
     }
 
@@ -203,4 +234,43 @@ internal static class SafeTensorsFile
         "BOOL" => ScalarType.Bool,
         _ => throw new InvalidDataException($"unknown dtype '{name}'"),
     };
+
+    private static string Checksum(IReadOnlyDictionary<string, string> metadata, List<(string Name, string Dtype, long[] Shape, long[] Offsets)> index, IEnumerable<Tensor> data)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendIndex(hash, metadata, index);
+        foreach (var tensor in data)
+        {
+            if (tensor.NumberOfElements > 0)
+            {
+                hash.AppendData(tensor.bytes);
+            }
+        }
+
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static string Checksum(IReadOnlyDictionary<string, string> metadata, List<(string Name, string Dtype, long[] Shape, long[] Offsets)> index, ReadOnlyMemory<byte> data)
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        AppendIndex(hash, metadata, index);
+        hash.AppendData(data.Span);
+        return Convert.ToHexStringLower(hash.GetHashAndReset());
+    }
+
+    private static void AppendIndex(IncrementalHash hash, IReadOnlyDictionary<string, string> metadata, List<(string Name, string Dtype, long[] Shape, long[] Offsets)> index)
+    {
+        var text = new StringBuilder();
+        foreach (var (key, value) in metadata.Where(m => m.Key != ChecksumKey).OrderBy(m => m.Key, StringComparer.Ordinal))
+        {
+            text.Append(key).Append('=').Append(value).Append('\n');
+        }
+
+        foreach (var (name, dtype, shape, offsets) in index)
+        {
+            text.Append(name).Append('|').Append(dtype).Append('|').AppendJoin(',', shape).Append('|').AppendJoin(',', offsets).Append('\n');
+        }
+
+        hash.AppendData(Encoding.UTF8.GetBytes(text.ToString()));
+    }
 }

@@ -1,0 +1,137 @@
+using TinyGpt.Data;
+
+namespace TinyGpt.Training;
+
+/// <summary>
+/// How to train. Settable properties so the options bind from configuration
+/// (<c>services.Configure&lt;TrainingOptions&gt;(configuration.GetSection("Training"))</c>).
+/// </summary>
+public sealed class TrainingOptions
+{
+    /// <summary>Sequences per micro-batch on each process (with MPI, per rank).</summary>
+    public int BatchSize { get; set; } = 16;
+
+    /// <summary>Tokens per training sequence; null uses the model's context length.</summary>
+    public int? ContextLength { get; set; }
+
+    /// <summary>Micro-batches whose gradients are summed into one optimizer step.</summary>
+    public int GradientAccumulationSteps { get; set; } = 1;
+
+    /// <summary>Optimizer steps to run; null derives them from <see cref="Epochs"/>.</summary>
+    public int? MaxSteps { get; set; }
+
+    /// <summary>Passes over the training windows when <see cref="MaxSteps"/> is null (default 1).</summary>
+    public int? Epochs { get; set; }
+
+    /// <summary>Peak learning rate, reached at the end of warmup.</summary>
+    public double LearningRate { get; set; } = 1e-3;
+
+    /// <summary>Learning rate of the last step; null means a tenth of <see cref="LearningRate"/>.</summary>
+    public double? MinLearningRate { get; set; }
+
+    /// <summary>Optimizer steps of linear warmup; null means 10% of the run, at most 200.</summary>
+    public int? WarmupSteps { get; set; }
+
+    /// <summary>Decoupled weight decay of weight matrices (not of biases, LayerNorms and embeddings).</summary>
+    public double WeightDecay { get; set; } = 0.1;
+
+    /// <summary>AdamW's first-moment decay.</summary>
+    public double Beta1 { get; set; } = 0.9;
+
+    /// <summary>AdamW's second-moment decay.</summary>
+    public double Beta2 { get; set; } = 0.95;
+
+    /// <summary>Largest gradient norm before clipping; 0 turns clipping off.</summary>
+    public double GradientClip { get; set; } = 1.0;
+
+    /// <summary>How training windows are drawn.</summary>
+    public SamplingMode SamplingMode { get; set; } = SamplingMode.ShuffledEpochs;
+
+    /// <summary>Seed of weights' dropout and of the data order.</summary>
+    public long Seed { get; set; } = 1337;
+
+    /// <summary>Threads for CPU math; null leaves TorchSharp's default (all cores).</summary>
+    public int? Threads { get; set; }
+
+    /// <summary>Device: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Optimizer steps between evaluations on the validation split; 0 evaluates only at the end.</summary>
+    public int EvalInterval { get; set; } = 200;
+
+    /// <summary>Evaluation batches per periodic evaluation; null scores the whole split. The final evaluation always scores the whole split.</summary>
+    public int? EvalBatches { get; set; } = 20;
+
+    /// <summary>Stride of evaluation windows; null means the context length (non-overlapping windows).</summary>
+    public int? EvalStride { get; set; }
+
+    /// <summary>Optimizer steps between checkpoints; null checkpoints at every evaluation; 0 only at the end.</summary>
+    public int? CheckpointInterval { get; set; }
+
+    /// <summary>Most recent checkpoints to keep (the best one is kept as well).</summary>
+    public int KeepCheckpoints { get; set; } = 2;
+
+    /// <summary>Optimizer steps between log lines and metrics records.</summary>
+    public int LogInterval { get; set; } = 10;
+
+    /// <summary>Optimizer steps between sample generations in the log; 0 turns them off.</summary>
+    public int SampleInterval { get; set; }
+
+    /// <summary>Prompt of the periodic samples; empty starts a new document.</summary>
+    public string SamplePrompt { get; set; } = string.Empty;
+
+    /// <summary>Tokens per periodic sample.</summary>
+    public int SampleTokens { get; set; } = 40;
+
+    /// <summary>Peak FLOP/s of the hardware, for model FLOPs utilisation (MFU); null leaves MFU out.</summary>
+    public double? PeakFlops { get; set; }
+
+    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        void Require(bool ok, string message)
+        {
+            if (!ok)
+            {
+                problems.Add(message);
+            }
+        }
+
+        Require(BatchSize >= 1, $"{nameof(BatchSize)} must be at least 1 (got {BatchSize}).");
+        Require(ContextLength is null or >= 1, $"{nameof(ContextLength)} must be at least 1 (got {ContextLength}).");
+        Require(GradientAccumulationSteps >= 1, $"{nameof(GradientAccumulationSteps)} must be at least 1 (got {GradientAccumulationSteps}).");
+        Require(MaxSteps is null or >= 1, $"{nameof(MaxSteps)} must be at least 1 (got {MaxSteps}).");
+        Require(Epochs is null or >= 1, $"{nameof(Epochs)} must be at least 1 (got {Epochs}).");
+        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"{nameof(LearningRate)} must be a positive number (got {LearningRate}).");
+        Require(MinLearningRate is null || (MinLearningRate >= 0 && MinLearningRate <= LearningRate), $"{nameof(MinLearningRate)} must be in [0, {nameof(LearningRate)}] (got {MinLearningRate}).");
+        Require(WarmupSteps is null or >= 0, $"{nameof(WarmupSteps)} must be at least 0 (got {WarmupSteps}).");
+        Require(WeightDecay >= 0, $"{nameof(WeightDecay)} must be at least 0 (got {WeightDecay}).");
+        Require(Beta1 is >= 0 and < 1, $"{nameof(Beta1)} must be in [0, 1) (got {Beta1}).");
+        Require(Beta2 is >= 0 and < 1, $"{nameof(Beta2)} must be in [0, 1) (got {Beta2}).");
+        Require(GradientClip >= 0, $"{nameof(GradientClip)} must be at least 0 (got {GradientClip}); use 0 to turn clipping off.");
+        Require(Threads is null or >= 1, $"{nameof(Threads)} must be at least 1 (got {Threads}).");
+        Require(EvalInterval >= 0, $"{nameof(EvalInterval)} must be at least 0 (got {EvalInterval}).");
+        Require(EvalBatches is null or >= 1, $"{nameof(EvalBatches)} must be at least 1 (got {EvalBatches}); use null for the whole split.");
+        Require(EvalStride is null or >= 1, $"{nameof(EvalStride)} must be at least 1 (got {EvalStride}).");
+        Require(CheckpointInterval is null or >= 0, $"{nameof(CheckpointInterval)} must be at least 0 (got {CheckpointInterval}).");
+        Require(KeepCheckpoints >= 1, $"{nameof(KeepCheckpoints)} must be at least 1 (got {KeepCheckpoints}).");
+        Require(LogInterval >= 1, $"{nameof(LogInterval)} must be at least 1 (got {LogInterval}).");
+        Require(SampleInterval >= 0, $"{nameof(SampleInterval)} must be at least 0 (got {SampleInterval}).");
+        Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).");
+        Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).");
+        Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.");
+        return problems;
+    }
+
+    /// <summary>Throws when the options are invalid; the parameter name is the first bad field.</summary>
+    /// <exception cref="ArgumentException">The options are invalid.</exception>
+    public TrainingOptions EnsureValid()
+    {
+        var problems = Validate();
+        return problems.Count == 0 ? this : throw new ArgumentException("Invalid TrainingOptions: " + string.Join(" ", problems), problems[0].Split(' ', 2)[0]);
+    }
+
+    /// <summary>A copy that can be changed without touching this instance.</summary>
+    public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();
+}
