@@ -85,10 +85,27 @@ public sealed class WikiTextDownloaderTests : IDisposable
         progress.Reports[^1].TotalBytes.Should().Be(zip.Length);
         Directory.GetFiles(_cache.Path, "*.part", SearchOption.AllDirectories).Should().BeEmpty();
 
+        // Without the zip, only the extracted files can make this a cache hit.
+        File.Delete(Path.Combine(_cache.Path, "datasets", "tiny-wiki", ArchiveName));
         var again = await downloader.GetCorpusAsync(Descriptor(Sha(zip)), Options(server));
 
         server.RequestCount.Should().Be(1, "the second call finds the extracted files in the cache");
         again.GetSplit(SplitNames.Test).ReadAllText().Should().Be(GoodEntries[2].Text);
+    }
+
+    [Fact]
+    public async Task A_verified_zip_already_in_the_cache_is_extracted_without_a_request()
+    {
+        var zip = MakeZip(GoodEntries);
+        var folder = Path.Combine(_cache.Path, "datasets", "tiny-wiki");
+        Directory.CreateDirectory(folder);
+        await File.WriteAllBytesAsync(Path.Combine(folder, ArchiveName), zip);
+        await using var server = new LoopbackHttpServer();
+
+        var corpus = await new WikiTextDownloader().GetCorpusAsync(Descriptor(Sha(zip)), Options(server));
+
+        server.RequestCount.Should().Be(0);
+        corpus.GetSplit(SplitNames.Valid).ReadAllText().Should().Be(GoodEntries[1].Text);
     }
 
     [Fact]
