@@ -68,8 +68,9 @@ public sealed class WikiTextCorpus : ITextCorpus
                     {
                         throw new InvalidDataException(
                             $"'{path}' has sha256 {actual}, but {dataset.Name} expects {expected}. The file is corrupt or a different " +
-                            $"version: replace it with the one from {dataset.ArchiveUri()}, or, if this folder deliberately holds other " +
-                            "text, open it without checksum verification (verifyChecksums: false).");
+                            $"version: replace it with the one from {dataset.ArchiveUri()}. If the folder holds another WikiText, pass its dataset " +
+                            "(for example WikiTextDataset.WikiText103Raw); if it deliberately holds other text, open it without " +
+                            "checksum verification (verifyChecksums: false).");
                     }
                 }
             }
