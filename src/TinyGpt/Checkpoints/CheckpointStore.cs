@@ -103,7 +103,7 @@ public sealed class CheckpointStore
         return path;
     }
 
-    /// <summary>Reads and validates a checkpoint for resuming training of <paramref name="model"/>.</summary>
+    /// <summary>Reads and validates a checkpoint for resuming training of a model with <paramref name="config"/>.</summary>
     internal static SafeTensorsContent ReadForResume(string path, GptConfig config, string tokenizerFingerprint, out TrainerState state)
     {
         var content = ReadCheckpoint(path);

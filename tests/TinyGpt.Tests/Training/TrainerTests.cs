@@ -1,0 +1,197 @@
+using System.Text.Json;
+using TinyGpt.Checkpoints;
+using TinyGpt.Data;
+using TinyGpt.Generation;
+using TinyGpt.Modeling;
+using TinyGpt.Tests.Data;
+using TinyGpt.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Tests.Training;
+
+public class TrainerTests
+{
+    private const string Text = "the quick brown fox jumps over the lazy dog. ";
+    private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 256, ContextLength = 32, EmbeddingSize = 48, LayerCount = 2, HeadCount = 2 };
+
+    private static TrainingData RepeatedText(int repeats = 40)
+    {
+        var tokenizer = new ByteTokenizer();
+        var tokens = new TokenArray(tokenizer.Encode(string.Concat(Enumerable.Repeat(Text, repeats))));
+        return new TrainingData(tokens, tokenizer) { Validation = tokens };
+    }
+
+    private static TrainingOptions QuickOptions(int steps) => new()
+    {
+        BatchSize = 4,
+        MaxSteps = steps,
+        LearningRate = 3e-3,
+        WarmupSteps = 2,
+        EvalInterval = 0,
+        CheckpointInterval = 0,
+        LogInterval = 1,
+        Seed = 5,
+        SamplingMode = SamplingMode.RandomOffsets,
+    };
+
+    [Fact]
+    public void A_tiny_model_overfits_repeated_text_and_greedy_generation_reproduces_it()
+    {
+        using var model = new GptModel(Config, seed: 1);
+        var data = RepeatedText();
+        var result = new Trainer(model, data, QuickOptions(150)).Train();
+
+        result.FinalLoss.Should().BeLessThan(0.15);
+        result.Validation!.Loss.Should().BeLessThan(0.15);
+        var generator = new TextGenerator(model, data.Tokenizer);
+        var completion = generator.Generate("the quick brown fox ", new GenerationOptions { MaxNewTokens = 25, Sampling = SamplingOptions.Greedy });
+        completion.Should().Be("jumps over the lazy dog. ");
+    }
+
+    [Fact]
+    public void Resuming_from_a_checkpoint_continues_exactly_as_an_uninterrupted_run()
+    {
+        using var straightRun = new TempDirectory();
+        using var splitRun = new TempDirectory();
+        var data = RepeatedText();
+        var options = QuickOptions(12);
+
+        using var straight = new GptModel(Config with { Dropout = 0.1 }, seed: 2);
+        new Trainer(straight, data, options, new RunDirectory(straightRun.Path)).Train();
+
+        using (var first = new GptModel(Config with { Dropout = 0.1 }, seed: 2))
+        {
+            var half = options.Clone();
+            half.MaxSteps = 12;
+            using var cts = new CancellationTokenSource();
+            var trainer = new Trainer(first, data, half, new RunDirectory(splitRun.Path)) { AfterStep = step => { if (step == 6) cts.Cancel(); } };
+            FluentActions.Invoking(() => trainer.Train(cancellationToken: cts.Token)).Should().Throw<OperationCanceledException>();
+        }
+
+        using var resumed = new GptModel(Config with { Dropout = 0.1 }, seed: 99);
+        var resumer = new Trainer(resumed, data, options, new RunDirectory(splitRun.Path));
+        resumer.ResumeFromLatest().Should().BeTrue();
+        resumer.Train();
+
+        var a = straight.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        foreach (var (name, parameter) in resumed.NamedParameters())
+        {
+            (parameter - a[name]).abs().max().item<float>().Should().BeLessThan(1e-6f, name);
+        }
+
+        TrainLosses(straightRun.Path).Should().Equal(TrainLosses(splitRun.Path));
+    }
+
+    [Fact]
+    public void Cancellation_leaves_a_loadable_checkpoint()
+    {
+        using var run = new TempDirectory();
+        using var model = new GptModel(Config, seed: 3);
+        using var cts = new CancellationTokenSource();
+        var trainer = new Trainer(model, RepeatedText(), QuickOptions(50), new RunDirectory(run.Path)) { AfterStep = step => { if (step == 4) cts.Cancel(); } };
+        var act = async () => await trainer.TrainAsync(cancellationToken: cts.Token);
+        act.Should().ThrowAsync<OperationCanceledException>().GetAwaiter().GetResult();
+
+        var store = new CheckpointStore(new RunDirectory(run.Path).CheckpointsDirectory);
+        store.LatestPath.Should().NotBeNull();
+        CheckpointStore.ReadState(store.LatestPath!).Step.Should().Be(4);
+        using var loaded = CheckpointStore.LoadModel(store.LatestPath!);
+        loaded.Config.Should().Be(Config);
+    }
+
+    [Fact]
+    public void Damaged_checkpoints_are_rejected_clearly_and_the_previous_one_still_loads()
+    {
+        using var run = new TempDirectory();
+        using var model = new GptModel(Config, seed: 4);
+        var options = QuickOptions(6);
+        options.CheckpointInterval = 3;
+        options.KeepCheckpoints = 3;
+        new Trainer(model, RepeatedText(), options, new RunDirectory(run.Path)).Train();
+        var store = new CheckpointStore(new RunDirectory(run.Path).CheckpointsDirectory, 3);
+        var files = store.List();
+        files.Should().HaveCount(2);
+        var bytes = File.ReadAllBytes(files[^1]);
+
+        foreach (var cut in new[] { 0, 4, 8, 100, bytes.Length / 2, bytes.Length - 1 })
+        {
+            var damaged = Path.Combine(run.Path, $"cut-{cut}.safetensors");
+            File.WriteAllBytes(damaged, bytes[..cut]);
+            FluentActions.Invoking(() => CheckpointStore.LoadModel(damaged)).Should().Throw<InvalidDataException>()
+                .WithMessage("*" + Path.GetFileName(damaged) + "*", $"a file cut at {cut} bytes is not a checkpoint");
+        }
+
+        foreach (var position in new[] { 20, bytes.Length / 3, bytes.Length - 10 })
+        {
+            var flipped = (byte[])bytes.Clone();
+            flipped[position] ^= 0x5A;
+            var damaged = Path.Combine(run.Path, $"flip-{position}.safetensors");
+            File.WriteAllBytes(damaged, flipped);
+            FluentActions.Invoking(() => CheckpointStore.LoadModel(damaged)).Should().Throw<InvalidDataException>();
+        }
+
+        using var previous = CheckpointStore.LoadModel(files[0]);
+        previous.Should().NotBeNull();
+    }
+
+    [Fact]
+    public void A_checkpoint_of_another_configuration_or_tokenizer_is_refused_on_resume()
+    {
+        using var run = new TempDirectory();
+        using (var model = new GptModel(Config, seed: 4))
+        {
+            new Trainer(model, RepeatedText(), QuickOptions(2), new RunDirectory(run.Path)).Train();
+        }
+
+        using var other = new GptModel(Config with { LayerCount = 3 });
+        var trainer = new Trainer(other, RepeatedText(), QuickOptions(4), new RunDirectory(run.Path));
+        trainer.ResumeFromLatest().Should().BeTrue();
+        FluentActions.Invoking(() => trainer.Train()).Should().Throw<InvalidDataException>().WithMessage("*configuration*");
+
+        using var same = new GptModel(Config);
+        var tokenizer = new ByteTokenizer(fingerprint: "another");
+        var otherTokens = new TrainingData(RepeatedText().Train, tokenizer);
+        var trainer2 = new Trainer(same, otherTokens, QuickOptions(4), new RunDirectory(run.Path));
+        trainer2.ResumeFromLatest();
+        FluentActions.Invoking(() => trainer2.Train()).Should().Throw<InvalidDataException>().WithMessage("*tokenizer*");
+    }
+
+    [Fact]
+    public void Uniform_logits_give_a_perplexity_equal_to_the_vocabulary_size()
+    {
+        using var model = new GptModel(Config);
+        using (no_grad())
+        {
+            foreach (var (name, parameter) in model.NamedParameters().Where(p => p.Name.StartsWith("ln_f.", StringComparison.Ordinal)))
+            {
+                parameter.zero_();
+            }
+        }
+
+        var data = RepeatedText(5);
+        var result = new Trainer(model, data, QuickOptions(1)).Evaluate(data.Train, bytes: 1000, words: 100);
+        result.TokenPerplexity.Should().BeApproximately(256, 1e-3);
+        result.Tokens.Should().Be(data.Train.Count - 1);
+        result.BitsPerByte.Should().BeApproximately(result.Tokens * 8.0 / 1000, 1e-6);
+        result.WordPerplexity.Should().BeApproximately(Math.Pow(256, result.Tokens / 100.0), Math.Pow(256, result.Tokens / 100.0) * 1e-6);
+    }
+
+    [Fact]
+    public void Non_finite_loss_stops_the_run_naming_the_step()
+    {
+        using var model = new GptModel(Config);
+        var options = QuickOptions(5);
+        options.LearningRate = 1e30;
+        options.GradientClip = 0;
+        FluentActions.Invoking(() => new Trainer(model, RepeatedText(), options).Train())
+            .Should().Throw<TrainingDivergedException>().WithMessage("*diverged at step*");
+    }
+
+    private static double[] TrainLosses(string run) =>
+        File.ReadLines(new RunDirectory(run).MetricsPath)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "train")
+            .Select(e => e.GetProperty("loss").GetDouble())
+            .ToArray();
+}
