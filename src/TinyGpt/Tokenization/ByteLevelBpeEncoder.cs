@@ -1,0 +1,230 @@
+using System.Collections.Concurrent;
+using System.Text;
+
+namespace TinyGpt.Tokenization;
+
+/// <summary>
+/// Encodes text with a byte-level BPE vocabulary: GPT-2 pre-tokenization, UTF-8 bytes, then merges by
+/// priority. Results are cached per pre-token, so repeated words cost one dictionary lookup. Thread-safe.
+/// </summary>
+internal sealed class ByteLevelBpeEncoder
+{
+    // Short pieces are merged by rescanning (cheap at this size); longer ones use a heap so a huge
+    // run of one character cannot make encoding quadratic.
+    private const int RescanLimit = 48;
+    private const int MaxCachedPieceLength = 64;
+    private const int MaxCacheEntries = 1 << 20;
+
+    private readonly int[] _byteIds = new int[256];
+    private readonly Dictionary<long, Merge> _merges;
+    private readonly byte[][] _tokenBytes;
+    private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+
+    public ByteLevelBpeEncoder(BpeVocabulary vocabulary)
+    {
+        IReadOnlyList<string> tokens = vocabulary.Tokens;
+        for (int b = 0; b < 256; b++)
+        {
+            _byteIds[b] = vocabulary.GetId(ByteLevelAlphabet.ByteToChar[b].ToString())!.Value;
+        }
+
+        _merges = new Dictionary<long, Merge>(vocabulary.Merges.Count);
+        for (int rank = 0; rank < vocabulary.Merges.Count; rank++)
+        {
+            BpeMerge merge = vocabulary.Merges[rank];
+            long key = Key(vocabulary.GetId(merge.Left)!.Value, vocabulary.GetId(merge.Right)!.Value);
+
+            // A repeated merge line never fires after the first, as Hugging Face also keeps the first.
+            _merges.TryAdd(key, new Merge(rank, vocabulary.GetId(merge.Merged)!.Value));
+        }
+
+        _tokenBytes = new byte[tokens.Count][];
+        for (int id = 0; id < tokens.Count; id++)
+        {
+            _tokenBytes[id] = vocabulary.SpecialTokens.ContainsKey(tokens[id])
+                ? Encoding.UTF8.GetBytes(tokens[id])
+                : ByteLevelAlphabet.TryToBytes(tokens[id])!;
+        }
+    }
+
+    public int[] Encode(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        var ids = new List<int>((text.Length / 3) + 4);
+        var cache = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
+        ReadOnlySpan<char> span = text;
+        int pos = 0;
+        while (pos < span.Length)
+        {
+            int length = Gpt2PreTokenizer.PieceLength(span, pos);
+            ReadOnlySpan<char> piece = span.Slice(pos, length);
+            pos += length;
+            if (cache.TryGetValue(piece, out int[]? cached))
+            {
+                ids.AddRange(cached);
+                continue;
+            }
+
+            int[] pieceIds = EncodePiece(piece);
+            if (length <= MaxCachedPieceLength && _cache.Count < MaxCacheEntries)
+            {
+                cache.TryAdd(piece, pieceIds);
+            }
+
+            ids.AddRange(pieceIds);
+        }
+
+        return [.. ids];
+    }
+
+    public string Decode(ReadOnlySpan<int> ids)
+    {
+        int total = 0;
+        foreach (int id in ids)
+        {
+            if ((uint)id >= (uint)_tokenBytes.Length)
+            {
+                throw new ArgumentOutOfRangeException(nameof(ids), id, $"Token id {id} is outside the vocabulary [0, {_tokenBytes.Length}); decode only ids this tokenizer produced.");
+            }
+
+            total += _tokenBytes[id].Length;
+        }
+
+        byte[] bytes = new byte[total];
+        int offset = 0;
+        foreach (int id in ids)
+        {
+            _tokenBytes[id].CopyTo(bytes, offset);
+            offset += _tokenBytes[id].Length;
+        }
+
+        return Encoding.UTF8.GetString(bytes);
+    }
+
+    internal int[] EncodePiece(ReadOnlySpan<char> piece)
+    {
+        int byteCount = Encoding.UTF8.GetByteCount(piece);
+        Span<byte> bytes = byteCount <= 256 ? stackalloc byte[byteCount] : new byte[byteCount];
+        Encoding.UTF8.GetBytes(piece, bytes);
+        int[] symbols = new int[byteCount];
+        for (int i = 0; i < byteCount; i++)
+        {
+            symbols[i] = _byteIds[bytes[i]];
+        }
+
+        int length = byteCount <= RescanLimit ? MergeByRescan(symbols) : MergeByHeap(symbols);
+        return length == symbols.Length ? symbols : symbols[..length];
+    }
+
+    // Repeatedly applies the best-ranked merge to all its occurrences, left to right.
+    private int MergeByRescan(int[] symbols)
+    {
+        int length = symbols.Length;
+        while (length > 1)
+        {
+            Merge best = new(int.MaxValue, -1);
+            long bestKey = 0;
+            for (int i = 0; i + 1 < length; i++)
+            {
+                long key = Key(symbols[i], symbols[i + 1]);
+                if (_merges.TryGetValue(key, out Merge merge) && merge.Rank < best.Rank)
+                {
+                    best = merge;
+                    bestKey = key;
+                }
+            }
+
+            if (best.Id < 0)
+            {
+                break;
+            }
+
+            int write = 0;
+            for (int read = 0; read < length; read++)
+            {
+                if (read + 1 < length && Key(symbols[read], symbols[read + 1]) == bestKey)
+                {
+                    symbols[write++] = best.Id;
+                    read++;
+                }
+                else
+                {
+                    symbols[write++] = symbols[read];
+                }
+            }
+
+            length = write;
+        }
+
+        return length;
+    }
+
+    // The same result as MergeByRescan: the lowest (rank, position) fires first, on a linked list of symbols.
+    private int MergeByHeap(int[] symbols)
+    {
+        int n = symbols.Length;
+        int[] next = new int[n];
+        int[] prev = new int[n];
+        for (int i = 0; i < n; i++)
+        {
+            next[i] = i + 1;
+            prev[i] = i - 1;
+        }
+
+        var alive = new bool[n];
+        Array.Fill(alive, true);
+        var heap = new PriorityQueue<(int Position, int Right, int Id), (int Rank, int Position)>();
+        void Offer(int position)
+        {
+            int right = next[position];
+            if (right < n && _merges.TryGetValue(Key(symbols[position], symbols[right]), out Merge merge))
+            {
+                heap.Enqueue((position, symbols[right], merge.Id), (merge.Rank, position));
+            }
+        }
+
+        for (int i = 0; i + 1 < n; i++)
+        {
+            Offer(i);
+        }
+
+        while (heap.TryDequeue(out var entry, out var priority))
+        {
+            int position = entry.Position;
+            int right = next[position];
+
+            // Skip entries made stale by an earlier merge at or next to this position.
+            if (!alive[position] || right >= n || symbols[right] != entry.Right
+                || !_merges.TryGetValue(Key(symbols[position], symbols[right]), out Merge merge) || merge.Rank != priority.Rank)
+            {
+                continue;
+            }
+
+            symbols[position] = merge.Id;
+            alive[right] = false;
+            next[position] = next[right];
+            if (next[right] < n)
+            {
+                prev[next[right]] = position;
+            }
+
+            Offer(position);
+            if (prev[position] >= 0)
+            {
+                Offer(prev[position]);
+            }
+        }
+
+        int write = 0;
+        for (int i = 0; i < n; i = next[i])
+        {
+            symbols[write++] = symbols[i];
+        }
+
+        return write;
+    }
+
+    private static long Key(int left, int right) => ((long)left << 32) | (uint)right;
+
+    private readonly record struct Merge(int Rank, int Id);
+}
