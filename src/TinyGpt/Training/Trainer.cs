@@ -336,67 +336,22 @@ public sealed class Trainer
 
     /// <summary>
     /// Scores <paramref name="tokens"/> with windows of the training context (stride from the
-    /// options) and returns loss, perplexities and bits per byte. With several ranks each scores a
-    /// share of the windows and the sums are combined.
+    /// options); with several ranks each scores a share of the windows.
     /// </summary>
     /// <param name="tokens">The split's tokens.</param>
     /// <param name="maxBatches">Score only this many batches of windows (a quick estimate); null scores everything.</param>
     /// <param name="bytes">UTF-8 bytes of the split's text (for bits per byte; ignored for partial scoring).</param>
     /// <param name="words">Words of the split's text (for word-level perplexity; ignored for partial scoring).</param>
-    public EvaluationResult Evaluate(ITokenSequence tokens, int? maxBatches = null, long? bytes = null, long? words = null)
-    {
-        ArgumentNullException.ThrowIfNull(tokens);
-        var wasTraining = Model.training;
-        Model.eval();
-        var device = Model.Device;
-        var stride = Math.Min(Options.EvalStride ?? ContextLength, ContextLength);
-        var windows = EvaluationWindows.Create(tokens.Count, ContextLength, stride).ToList();
-        var limit = maxBatches is { } m ? Math.Min(windows.Count, m * Options.BatchSize * _collective.WorldSize) : windows.Count;
-        double nats = 0;
-        long scored = 0;
-        using (no_grad())
+    public EvaluationResult Evaluate(ITokenSequence tokens, int? maxBatches = null, long? bytes = null, long? words = null) =>
+        ModelEvaluator.Evaluate(Model, tokens, new EvaluationSettings
         {
-            // Rank r scores windows r, r + world, ...; windows of one length are batched together.
-            var mine = windows.Take(limit).Where((_, i) => i % _collective.WorldSize == _collective.Rank);
-            foreach (var group in mine.GroupBy(w => w.Length))
-            {
-                foreach (var chunk in group.Chunk(Options.BatchSize))
-                {
-                    using var scope = NewDisposeScope();
-                    var length = group.Key;
-                    var buffer = new long[chunk.Length * (length + 1)];
-                    var mask = new bool[chunk.Length * length];
-                    for (var row = 0; row < chunk.Length; row++)
-                    {
-                        chunk[row].ReadTokens(tokens, buffer.AsSpan(row * (length + 1), length + 1));
-                        mask.AsSpan((row * length) + chunk[row].ScoredFrom, chunk[row].ScoredCount).Fill(true);
-                    }
-
-                    var all = torch.tensor(buffer, device: device).view(chunk.Length, length + 1);
-                    var logits = Model.forward(all[.., ..length]);
-                    var losses = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), all[.., 1..].reshape(-1), reduction: nn.Reduction.None);
-                    var keep = torch.tensor(mask, device: device);
-                    nats += losses.masked_select(keep).to(ScalarType.Float64).sum().item<double>();
-                    scored += chunk.Sum(w => (long)w.ScoredCount);
-                }
-            }
-        }
-
-        using (var totals = torch.tensor(new[] { nats, scored }, dtype: ScalarType.Float64))
-        {
-            _collective.AllReduceSum(totals);
-            var values = totals.data<double>().ToArray();
-            (nats, scored) = (values[0], (long)values[1]);
-        }
-
-        if (wasTraining)
-        {
-            Model.train();
-        }
-
-        var complete = limit == windows.Count;
-        return EvaluationResult.FromTotals(nats, scored, complete ? bytes : null, complete ? words : null);
-    }
+            ContextLength = ContextLength,
+            Stride = Options.EvalStride,
+            BatchSize = Options.BatchSize,
+            MaxBatches = maxBatches,
+            Bytes = bytes,
+            Words = words,
+        }, _collective);
 
     private TrainerState LoadCheckpoint(string path, AdamW optimizer)
     {

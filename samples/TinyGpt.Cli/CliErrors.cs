@@ -1,0 +1,36 @@
+using Spectre.Console;
+using TinyGpt.Data;
+
+namespace TinyGpt.Cli;
+
+/// <summary>Turns failures into a message on stderr and a non-zero exit code.</summary>
+internal static class CliErrors
+{
+    public const int Cancelled = 130;
+
+    public static async Task<int> RunAsync(Func<Task<int>> action)
+    {
+        try
+        {
+            return await action().ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine("tinygpt: stopped. A checkpoint of the last completed step was saved; continue with 'tinygpt train --run DIR --resume'.");
+            return Cancelled;
+        }
+        catch (DataDownloadException ex)
+        {
+            Console.Error.WriteLine($"tinygpt: {ex.Message}");
+            Console.Error.WriteLine("tinygpt: to use local files instead, pass --data-dir FOLDER with wiki.train.raw, wiki.valid.raw and wiki.test.raw (any of them).");
+            return 3;
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidDataException or FileNotFoundException or DirectoryNotFoundException or InvalidOperationException or IOException or TinyGpt.Training.TrainingDivergedException)
+        {
+            Console.Error.WriteLine($"tinygpt: error: {ex.Message}");
+            return 1;
+        }
+    }
+
+    public static bool Interactive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+}

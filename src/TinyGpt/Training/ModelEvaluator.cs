@@ -1,0 +1,81 @@
+using TinyGpt.Data;
+using TinyGpt.Modeling;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Training;
+
+/// <summary>Scores a model on a token split: every predictable token exactly once, in windows of the context length.</summary>
+public static class ModelEvaluator
+{
+    /// <summary>Returns loss, perplexities and bits per byte of <paramref name="model"/> on <paramref name="tokens"/>.</summary>
+    /// <param name="model">The model; left in the mode it was in.</param>
+    /// <param name="tokens">The split's tokens.</param>
+    /// <param name="settings">Window length, stride, batch size and the split's text statistics.</param>
+    /// <param name="collective">With several ranks, each scores windows r, r + world, ... and the sums are combined.</param>
+    /// <exception cref="ArgumentException">The settings do not fit the model, or the split has fewer than two tokens.</exception>
+    public static EvaluationResult Evaluate(GptModel model, ITokenSequence tokens, EvaluationSettings? settings = null, ICollective? collective = null)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(tokens);
+        settings ??= new EvaluationSettings();
+        collective ??= SingleProcessCollective.Instance;
+        var contextLength = settings.ContextLength ?? model.Config.ContextLength;
+        if (contextLength < 1 || contextLength > model.Config.ContextLength)
+        {
+            throw new ArgumentException($"The evaluation window ({contextLength}) must be between 1 and the model's context length ({model.Config.ContextLength}).", nameof(settings));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfLessThan(settings.BatchSize, 1);
+        var wasTraining = model.training;
+        model.eval();
+        var device = model.Device;
+        var stride = Math.Min(settings.Stride ?? contextLength, contextLength);
+        var windows = EvaluationWindows.Create(tokens.Count, contextLength, stride).ToList();
+        var limit = settings.MaxBatches is { } m ? Math.Min(windows.Count, m * settings.BatchSize * collective.WorldSize) : windows.Count;
+        double nats = 0;
+        long scored = 0;
+        using (no_grad())
+        {
+            var mine = windows.Take(limit).Where((_, i) => i % collective.WorldSize == collective.Rank);
+            foreach (var group in mine.GroupBy(w => w.Length))
+            {
+                foreach (var chunk in group.Chunk(settings.BatchSize))
+                {
+                    using var scope = NewDisposeScope();
+                    var length = group.Key;
+                    var buffer = new long[chunk.Length * (length + 1)];
+                    var mask = new bool[chunk.Length * length];
+                    for (var row = 0; row < chunk.Length; row++)
+                    {
+                        chunk[row].ReadTokens(tokens, buffer.AsSpan(row * (length + 1), length + 1));
+                        mask.AsSpan((row * length) + chunk[row].ScoredFrom, chunk[row].ScoredCount).Fill(true);
+                    }
+
+                    var all = torch.tensor(buffer, device: device).view(chunk.Length, length + 1);
+                    var logits = model.forward(all[.., ..length]);
+                    var losses = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), all[.., 1..].reshape(-1), reduction: nn.Reduction.None);
+                    var keep = torch.tensor(mask, device: device);
+                    nats += losses.masked_select(keep).to(ScalarType.Float64).sum().item<double>();
+                    scored += chunk.Sum(w => (long)w.ScoredCount);
+                }
+            }
+        }
+
+        if (collective.WorldSize > 1)
+        {
+            using var totals = torch.tensor(new[] { nats, scored }, dtype: ScalarType.Float64);
+            collective.AllReduceSum(totals);
+            var values = totals.data<double>().ToArray();
+            (nats, scored) = (values[0], (long)values[1]);
+        }
+
+        if (wasTraining)
+        {
+            model.train();
+        }
+
+        var complete = limit == windows.Count;
+        return EvaluationResult.FromTotals(nats, scored, complete ? settings.Bytes : null, complete ? settings.Words : null);
+    }
+}
