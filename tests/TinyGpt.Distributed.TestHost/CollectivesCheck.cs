@@ -1,0 +1,156 @@
+using TinyGpt.Training;
+using TorchSharp;
+
+namespace TinyGpt.Distributed.TestHost;
+
+/// <summary>Exercises every ICollective operation on real tensors; prints PASS/FAIL lines and returns the exit code.</summary>
+internal static class CollectivesCheck
+{
+    public static int Run(ICollective collective)
+    {
+        var failures = 0;
+        void Check(string name, Func<string?> body)
+        {
+            string? problem;
+            try
+            {
+                problem = body();
+            }
+#pragma warning disable CA1031 // A failed check is reported, not rethrown, so all checks run.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                problem = ex.ToString();
+            }
+
+            Console.WriteLine(problem is null ? $"PASS rank {collective.Rank} {name}" : $"FAIL rank {collective.Rank} {name}: {problem}");
+            failures += problem is null ? 0 : 1;
+        }
+
+        int n = collective.WorldSize, r = collective.Rank;
+        double sumOfFactors = n * (n + 1) / 2.0;
+
+        foreach (var type in new[]
+                 {
+                     torch.ScalarType.Float32, torch.ScalarType.Float64, torch.ScalarType.Int32, torch.ScalarType.Int64,
+                     torch.ScalarType.Int16, torch.ScalarType.Int8, torch.ScalarType.Byte, torch.ScalarType.Float16, torch.ScalarType.BFloat16,
+                 })
+        {
+            Check($"all-reduce {type}", () =>
+            {
+                using var scope = torch.NewDisposeScope();
+                var pattern = torch.arange(1000, torch.int64).remainder(5).add(1);
+                var tensor = pattern.mul(r + 1).to_type(type);
+                collective.AllReduceSum(tensor);
+                var expected = pattern.to_type(torch.float64).mul(sumOfFactors);
+                return Same(tensor.to_type(torch.float64), expected) ? null : $"got {Describe(tensor)}";
+            });
+        }
+
+        Check("all-reduce non-contiguous view (staged)", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var matrix = torch.arange(12, torch.float32).reshape(3, 4).add(r);
+            var transposed = matrix.t();
+            collective.AllReduceSum(transposed);
+            var expected = torch.arange(12, torch.float32).reshape(3, 4).mul(n).add(n * (n - 1) / 2.0);
+            return Same(matrix, expected) ? null : $"got {Describe(matrix)}";
+        });
+
+        Check("async all-reduce, two outstanding", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var first = torch.full(1 << 16, r + 1, torch.float32);
+            var second = torch.full(3, (double)(r + 1), torch.float16);
+            var firstRequest = collective.AllReduceSumAsync(first);
+            var secondRequest = collective.AllReduceSumAsync(second);
+            secondRequest.Wait();
+            firstRequest.Wait();
+            firstRequest.Wait(); // a second Wait is allowed
+            var ok = first.eq(sumOfFactors).all().item<bool>() && second.to_type(torch.float32).eq(sumOfFactors).all().item<bool>();
+            return ok ? null : $"got {Describe(first.narrow(0, 0, 4))} and {Describe(second)}";
+        });
+
+        Check("broadcast from the last rank", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var root = n - 1;
+            var tensor = r == root ? torch.arange(10, torch.int64).mul(7) : torch.zeros(10, torch.int64);
+            collective.Broadcast(tensor, root);
+            return Same(tensor, torch.arange(10, torch.int64).mul(7)) ? null : $"got {Describe(tensor)}";
+        });
+
+        Check("broadcast bfloat16", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var tensor = r == 0 ? torch.full(5, 1.5, torch.bfloat16) : torch.zeros(5, torch.bfloat16);
+            collective.Broadcast(tensor);
+            return tensor.to_type(torch.float32).eq(1.5).all().item<bool>() ? null : $"got {Describe(tensor)}";
+        });
+
+        Check("all-gather, ordered by rank", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var input = torch.full(new long[] { 2, 3 }, r, torch.int32);
+            var output = torch.empty(new long[] { 2 * n, 3 }, torch.int32);
+            collective.AllGather(input, output);
+            var expected = torch.arange(n, torch.int32).repeat_interleave(6).reshape(2 * n, 3);
+            return Same(output, expected) ? null : $"got {Describe(output)}";
+        });
+
+        Check("all-gather rejects a wrong output size", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            var input = torch.ones(4);
+            var output = torch.empty((4 * n) + 1);
+            try
+            {
+                collective.AllGather(input, output);
+                return "no exception";
+            }
+            catch (ArgumentException ex) when (ex.Message.Contains("needs", StringComparison.Ordinal))
+            {
+                return null;
+            }
+        });
+
+        Check("all-reduce rejects bool with a clear message", () =>
+        {
+            using var scope = torch.NewDisposeScope();
+            try
+            {
+                collective.AllReduceSum(torch.ones(3, torch.@bool));
+                return collective.WorldSize == 1 ? null : "no exception";
+            }
+            catch (ArgumentException ex) when (ex.Message.Contains("Convert", StringComparison.Ordinal))
+            {
+                return null;
+            }
+        });
+
+        // .NET raises NullReferenceException from SIGSEGV; MPI and UCX must not have taken that signal.
+        Check("null reference still throws after MPI_Init", () =>
+        {
+            object? nothing = Environment.GetEnvironmentVariable("TINYGPT_TEST_UNSET_VARIABLE_FOR_NULL_CHECK");
+            try
+            {
+                _ = nothing!.GetHashCode();
+                return "no exception";
+            }
+            catch (NullReferenceException)
+            {
+                return null;
+            }
+        });
+
+        collective.Barrier();
+        Console.WriteLine($"rank {r}: {failures} failure(s)");
+        return failures == 0 ? 0 : 1;
+    }
+
+    private static bool Same(torch.Tensor actual, torch.Tensor expected) =>
+        actual.shape.SequenceEqual(expected.shape) && actual.eq(expected).all().item<bool>();
+
+    private static string Describe(torch.Tensor tensor) =>
+        string.Join(", ", tensor.to_type(torch.float64).flatten().data<double>().ToArray().Take(12));
+}

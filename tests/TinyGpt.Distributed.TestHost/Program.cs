@@ -1,0 +1,120 @@
+using System.Globalization;
+using TinyGpt.Distributed;
+using TinyGpt.Distributed.Diagnostics;
+using TinyGpt.Distributed.Launch;
+using TinyGpt.Distributed.TestHost;
+using TinyGpt.Training;
+using TorchSharp;
+
+// A console host that TinyGpt.Distributed.Tests starts under mpirun; each command exits non-zero on failure.
+const string Usage = """
+    usage: TinyGpt.Distributed.TestHost <command>
+      env                          print the detected launch environment and the collective's view
+      ddp-check [--inject-fault R] [--quick]
+                                   run the communication check; rank R corrupts a result when asked
+      allreduce-demo               all-reduce each rank's rank + 1 and check the sum
+      collectives-check            all-reduce (all dtypes, staged and async), broadcast, all-gather
+      throw-on-rank N              rank N throws; the job must abort, not hang
+    """;
+
+if (args.Length == 0)
+{
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+// Several ranks share two cores in tests; one intra-op thread per rank avoids thrashing.
+torch.set_num_threads(1);
+
+using var collective = Collectives.Create();
+return AbortOnFailure.Run(collective, () => args[0] switch
+{
+    "env" => PrintEnvironment(collective),
+    "ddp-check" => DdpCheck(collective, args[1..]),
+    "allreduce-demo" => AllReduceDemo(collective),
+    "collectives-check" => CollectivesCheck.Run(collective),
+    "throw-on-rank" => ThrowOnRank(collective, int.Parse(args[1], CultureInfo.InvariantCulture)),
+    _ => UnknownCommand(args[0]),
+});
+
+static int UnknownCommand(string command)
+{
+    Console.Error.WriteLine($"unknown command '{command}'");
+    Console.Error.WriteLine(Usage);
+    return 2;
+}
+
+static int PrintEnvironment(ICollective collective)
+{
+    Console.WriteLine($"launch: {LaunchEnvironment.Detect()}");
+    Console.WriteLine($"collective: {collective.GetType().Name} rank {collective.Rank} of {collective.WorldSize}, local rank {collective.LocalRank}");
+    return 0;
+}
+
+static int DdpCheck(ICollective collective, string[] options)
+{
+    int? faultRank = null;
+    bool quick = false;
+    for (int i = 0; i < options.Length; i++)
+    {
+        switch (options[i])
+        {
+            case "--inject-fault":
+                faultRank = int.Parse(options[++i], CultureInfo.InvariantCulture);
+                break;
+            case "--quick":
+                quick = true;
+                break;
+            default:
+                throw new ArgumentException($"unknown ddp-check option '{options[i]}'");
+        }
+    }
+
+    var checkOptions = quick
+        ? new CommunicationCheckOptions
+        {
+            ElementCounts = [1, 1 << 10, 1 << 16],
+            BandwidthBytes = [8, 1 << 20],
+            Iterations = 5,
+            WarmupIterations = 1,
+            BarrierIterations = 10,
+            InjectFaultOnRank = faultRank,
+        }
+        : new CommunicationCheckOptions { InjectFaultOnRank = faultRank };
+
+    var report = CommunicationCheck.Run(collective, checkOptions);
+    if (collective.IsPrimary)
+    {
+        Console.Write(report.ToTable());
+    }
+
+    // One line per rank so a test can see that all ranks reached the same verdict.
+    Console.WriteLine($"verdict rank {collective.Rank}: {(report.Passed ? "PASSED" : "FAILED")}");
+    return report.Passed ? 0 : 1;
+}
+
+static int AllReduceDemo(ICollective collective)
+{
+    using var value = torch.full(4, collective.Rank + 1, torch.float32);
+    collective.AllReduceSum(value);
+    var expected = collective.WorldSize * (collective.WorldSize + 1) / 2;
+    var actual = value.data<float>().ToArray();
+    Console.WriteLine($"rank {collective.Rank}: sum = {string.Join(", ", actual)} (expected {expected})");
+    return actual.All(v => v == expected) ? 0 : 1;
+}
+
+static int ThrowOnRank(ICollective collective, int failingRank)
+{
+    collective.Barrier();
+    if (collective.Rank == failingRank)
+    {
+        throw new InvalidOperationException($"injected failure on rank {failingRank}");
+    }
+
+    // The other ranks wait in a collective the failed rank never joins: only an abort ends them.
+    using var tensor = torch.ones(8);
+    collective.AllReduceSum(tensor);
+    collective.Barrier();
+    Console.WriteLine($"rank {collective.Rank} finished, which it must not");
+    return 0;
+}

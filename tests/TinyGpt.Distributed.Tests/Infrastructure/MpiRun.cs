@@ -1,0 +1,120 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Text;
+
+namespace TinyGpt.Distributed.Tests.Infrastructure;
+
+/// <summary>The outcome of one mpirun of the test host.</summary>
+internal sealed record MpiRunResult(int ExitCode, string Output, TimeSpan Elapsed, bool TimedOut)
+{
+    public override string ToString() => $"exit {ExitCode} after {Elapsed.TotalSeconds:0.0}s{(TimedOut ? " (killed at timeout)" : string.Empty)}\n{Output}";
+}
+
+/// <summary>Starts TinyGpt.Distributed.TestHost under mpirun as a child process with a hard timeout.</summary>
+internal static class MpiRun
+{
+    private static readonly Lazy<(string Path, bool IsOpenMpi)> Launcher = new(FindLauncher);
+
+    /// <summary>Runs <c>mpirun -np <paramref name="ranks"/> dotnet TestHost.dll args</c>; kills the whole tree at <paramref name="timeout"/>.</summary>
+    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, params string[] args)
+    {
+        var (mpirun, isOpenMpi) = Launcher.Value;
+        var start = new ProcessStartInfo(mpirun)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        if (isOpenMpi)
+        {
+            // Tests run as root in containers, and with more ranks than the CI runner's cores.
+            start.ArgumentList.Add("--allow-run-as-root");
+            start.ArgumentList.Add("--oversubscribe");
+        }
+
+        start.ArgumentList.Add("-np");
+        start.ArgumentList.Add(ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        start.ArgumentList.Add(DotnetHost());
+        start.ArgumentList.Add(TestHostPath());
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        var output = new StringBuilder();
+        using var process = new Process { StartInfo = start };
+        process.OutputDataReceived += (_, e) => Append(output, e.Data);
+        process.ErrorDataReceived += (_, e) => Append(output, e.Data);
+        var stopwatch = Stopwatch.StartNew();
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var exited = process.WaitForExit(timeout);
+        if (!exited)
+        {
+            process.Kill(entireProcessTree: true);
+        }
+
+        process.WaitForExit();
+        stopwatch.Stop();
+        lock (output)
+        {
+            return new MpiRunResult(exited ? process.ExitCode : -1, output.ToString(), stopwatch.Elapsed, !exited);
+        }
+    }
+
+    private static void Append(StringBuilder output, string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+
+        lock (output)
+        {
+            output.AppendLine(line);
+        }
+    }
+
+    private static (string Path, bool IsOpenMpi) FindLauncher()
+    {
+        var path = Environment.GetEnvironmentVariable("TINYGPT_MPIRUN") ?? FindOnPath("mpirun");
+        if (path is null)
+        {
+            throw new InvalidOperationException(
+                "mpirun was not found on PATH, so the multi-process tests cannot run. Install Open MPI " +
+                "('apt-get install openmpi-bin' on Debian/Ubuntu, 'dnf install openmpi' and 'module load mpi/openmpi-x86_64' on Fedora/RHEL) " +
+                "or set TINYGPT_MPIRUN to the launcher's path. These tests fail rather than skip so that CI cannot pass without MPI.");
+        }
+
+        var version = new ProcessStartInfo(path, "--version") { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var probe = Process.Start(version)!;
+        var text = probe.StandardOutput.ReadToEnd() + probe.StandardError.ReadToEnd();
+        probe.WaitForExit();
+        return (path, text.Contains("Open MPI", StringComparison.OrdinalIgnoreCase) || text.Contains("OpenRTE", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string? FindOnPath(string name) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? string.Empty)
+            .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Select(directory => Path.Combine(directory, name))
+            .FirstOrDefault(File.Exists);
+
+    private static string DotnetHost() =>
+        Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
+
+    private static string TestHostPath()
+    {
+        var path = Environment.GetEnvironmentVariable("TINYGPT_TESTHOST_PATH")
+            ?? typeof(MpiRun).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+                .FirstOrDefault(attribute => attribute.Key == "DistributedTestHostPath")?.Value;
+        if (string.IsNullOrEmpty(path) || !File.Exists(path))
+        {
+            throw new InvalidOperationException(
+                $"The test host was not found at '{path}'. Build the tests with 'dotnet build tests/TinyGpt.Distributed.Tests -c Release' " +
+                "(it builds TinyGpt.Distributed.TestHost too) or set TINYGPT_TESTHOST_PATH.");
+        }
+
+        return path;
+    }
+}

@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using TinyGpt.Distributed.Tests.Infrastructure;
+
+namespace TinyGpt.Distributed.Tests.Mpi;
+
+/// <summary>Real multi-process runs: mpirun starts the test host with several ranks on this machine.</summary>
+[Collection(MpirunCollection.Name)]
+public sealed partial class MpirunTests
+{
+    // Hang guards, not speed limits: a healthy run takes seconds, a hung one would run forever.
+    private static readonly TimeSpan Generous = TimeSpan.FromSeconds(240);
+    private static readonly TimeSpan AbortDeadline = TimeSpan.FromSeconds(60);
+
+    [Fact]
+    public void Ranks_see_the_launch_environment_and_mpi_agrees()
+    {
+        var result = MpiRun.TestHost(2, Generous, "env");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("OpenMpi: rank 0 of 2").And.Contain("OpenMpi: rank 1 of 2");
+        result.Output.Should().Contain("MpiCollective rank 0 of 2, local rank 0").And.Contain("MpiCollective rank 1 of 2, local rank 1");
+    }
+
+    [Fact]
+    public void Ddp_check_passes_with_two_ranks_and_prints_the_report()
+    {
+        var result = MpiRun.TestHost(2, Generous, "ddp-check");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("2 rank(s) on 1 node(s)").And.Contain("Result: PASSED").And.Contain("16777216");
+        Verdicts(result).Should().Equal("PASSED", "PASSED");
+    }
+
+    [Fact]
+    public void Ddp_check_passes_with_four_oversubscribed_ranks()
+    {
+        var result = MpiRun.TestHost(4, Generous, "ddp-check", "--quick");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("4 rank(s)").And.Contain("algbw x 1.5");
+        Verdicts(result).Should().Equal("PASSED", "PASSED", "PASSED", "PASSED");
+    }
+
+    [Fact]
+    public void Ddp_check_fails_on_every_rank_when_one_rank_corrupts_its_result()
+    {
+        var result = MpiRun.TestHost(2, Generous, "ddp-check", "--quick", "--inject-fault", "1");
+
+        result.ExitCode.Should().NotBe(0, result.ToString());
+        result.TimedOut.Should().BeFalse(result.ToString());
+        result.Output.Should().Contain("Result: FAILED (1 of");
+        Verdicts(result).Should().Equal("FAILED", "FAILED");
+    }
+
+    [Fact]
+    public void A_rank_that_throws_aborts_the_whole_job_instead_of_hanging()
+    {
+        var result = MpiRun.TestHost(3, AbortDeadline, "throw-on-rank", "1");
+
+        result.TimedOut.Should().BeFalse($"a failed rank must end the job, not leave the others waiting; {result}");
+        result.ExitCode.Should().NotBe(0, result.ToString());
+        result.Output.Should().Contain("rank 1 of 3").And.Contain("injected failure on rank 1");
+        result.Output.Should().NotContain("finished, which it must not");
+    }
+
+    [Fact]
+    public void Collectives_are_correct_on_tensors_with_two_ranks()
+    {
+        var result = MpiRun.TestHost(2, Generous, "collectives-check");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().NotContain("FAIL rank");
+        foreach (var rank in new[] { 0, 1 })
+        {
+            result.Output.Should()
+                .Contain($"PASS rank {rank} all-reduce Float32")
+                .And.Contain($"PASS rank {rank} all-reduce Int64")
+                .And.Contain($"PASS rank {rank} all-reduce BFloat16")
+                .And.Contain($"PASS rank {rank} all-reduce non-contiguous view (staged)")
+                .And.Contain($"PASS rank {rank} async all-reduce, two outstanding")
+                .And.Contain($"PASS rank {rank} broadcast from the last rank")
+                .And.Contain($"PASS rank {rank} all-gather, ordered by rank")
+                .And.Contain($"PASS rank {rank} null reference still throws after MPI_Init");
+        }
+    }
+
+    [Fact]
+    public void All_reduce_demo_sums_the_ranks()
+    {
+        var result = MpiRun.TestHost(2, Generous, "allreduce-demo");
+
+        result.ExitCode.Should().Be(0, result.ToString());
+        result.Output.Should().Contain("rank 0: sum = 3, 3, 3, 3").And.Contain("rank 1: sum = 3, 3, 3, 3");
+    }
+
+    private static List<string> Verdicts(MpiRunResult result) =>
+        VerdictLine().Matches(result.Output)
+            .Select(match => (Rank: int.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture), Verdict: match.Groups[2].Value))
+            .OrderBy(v => v.Rank)
+            .Select(v => v.Verdict)
+            .ToList();
+
+    [GeneratedRegex(@"verdict rank (\d+): (PASSED|FAILED)")]
+    private static partial Regex VerdictLine();
+}
