@@ -16,5 +16,5 @@ foreach (var option in pipeline.Options)
     root.Options.Add(option);
 }
 
-root.SetAction(pipeline.Action!);
+root.Action = pipeline.Action;
 return await root.Parse(args).InvokeAsync().ConfigureAwait(false);

@@ -14,8 +14,6 @@ internal static class Workflows
 {
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
 
-    public static ILoggerFactory CreateLoggerFactory() => LoggerFactory.Create(b => b.AddProvider(new ConsoleLoggerProvider()));
-
     public static async Task PrepareAsync(RunPreparationOptions options, CancellationToken cancellationToken)
     {
         using var prepared = await RunPreparer.PrepareAsync(options, new SynchronousProgress<string>(line => AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]")), cancellationToken).ConfigureAwait(false);
@@ -55,8 +53,7 @@ internal static class Workflows
 
         using var model = new GptModel(config, settings.Seed);
         var options = settings.ToOptions();
-        using var loggers = CreateLoggerFactory();
-        var logger = collective.IsPrimary ? loggers.CreateLogger("tinygpt") : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        ILogger logger = collective.IsPrimary ? new ConsoleLogger("tinygpt", LogLevel.Information) : Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
         var trainer = new Trainer(model, run.CreateTrainingData(), options, run.Directory, logger, collective);
         if (settings.Resume && !trainer.ResumeFromLatest())
         {

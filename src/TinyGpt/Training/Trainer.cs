@@ -401,7 +401,7 @@ public sealed class Trainer
 
     private double ClipGradients(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> named)
     {
-        var withGrad = named.Select(p => (Tensor)p.Parameter).Where(p => p.grad is not null).ToList();
+        var withGrad = named.Select(p => p.Parameter).Where(p => p.grad is not null).ToList();
         if (Options.GradientClip > 0)
         {
             return nn.utils.clip_grad_norm_(withGrad, Options.GradientClip);
