@@ -281,6 +281,8 @@ public sealed class Trainer
                     progress?.Report(new TrainingProgress(step, totalSteps, stepLoss, lr, tokensPerSecond, tokensSeen, elapsed, eta, lastValidation));
                 }
 
+                // Evaluation, checkpoints and samples do not count towards training throughput.
+                windowWatch.Stop();
                 var evaluate = Data.Validation is not null && Options.EvalInterval > 0 && step % Options.EvalInterval == 0 && step < totalSteps;
                 if (evaluate)
                 {
@@ -300,6 +302,8 @@ public sealed class Trainer
                 {
                     _logger.LogInformation("sample at step {Step}: {Text}", step, Sample());
                 }
+
+                windowWatch.Start();
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException && ex is not TrainingDivergedException && _collective.WorldSize > 1)
