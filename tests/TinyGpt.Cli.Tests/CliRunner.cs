@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace TinyGpt.Cli.Tests;
+
+/// <summary>Runs the built tinygpt command as a child process.</summary>
+internal static class CliRunner
+{
+    public static string CliDirectory
+    {
+        get
+        {
+            // tests/TinyGpt.Cli.Tests/bin/<Configuration>/net10.0 -> samples/TinyGpt.Cli/bin/<Configuration>/net10.0
+            var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+            var configuration = here.Parent!.Name;
+            var repo = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+            var dir = Path.Combine(repo, "samples", "TinyGpt.Cli", "bin", configuration, here.Name);
+            return File.Exists(Path.Combine(dir, "TinyGpt.Cli.dll"))
+                ? dir
+                : throw new FileNotFoundException($"The tinygpt CLI was not built at '{dir}'. Build the solution first.");
+        }
+    }
+
+    public static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] args)
+    {
+        var start = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(CliDirectory, "TinyGpt.Cli.dll"));
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        start.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(start)!;
+        var output = new StringBuilder();
+        var error = new StringBuilder();
+        process.OutputDataReceived += (_, e) => output.AppendLine(e.Data);
+        process.ErrorDataReceived += (_, e) => error.AppendLine(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        if (!process.WaitForExit(timeout))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"tinygpt {string.Join(' ', args)} did not finish within {timeout}. Output so far:\n{output}\n{error}");
+        }
+
+        process.WaitForExit();
+        return (process.ExitCode, output.ToString(), error.ToString());
+    }
+}
