@@ -8,6 +8,7 @@ var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText 
     TrainCommand.Create(),
     EvalCommand.Create(),
     GenerateCommand.Create(),
+    InfoCommand.Create(),
     PipelineCommand.Create("run"),
 };
 var pipeline = PipelineCommand.Create("run");
