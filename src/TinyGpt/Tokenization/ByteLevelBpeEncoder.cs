@@ -11,7 +11,7 @@ internal sealed class ByteLevelBpeEncoder
 {
     // Short pieces are merged by rescanning (cheap at this size); longer ones use a heap so a huge
     // run of one character cannot make encoding quadratic.
-    private const int RescanLimit = 48;
+    private const int RescanLimit = 512;
     private const int MaxCachedPieceLength = 64;
     private const int MaxCacheEntries = 1 << 20;
 
@@ -19,6 +19,7 @@ internal sealed class ByteLevelBpeEncoder
     private readonly Dictionary<long, Merge> _merges;
     private readonly byte[][] _tokenBytes;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cachedCount;
 
     public ByteLevelBpeEncoder(BpeVocabulary vocabulary)
     {
@@ -66,9 +67,10 @@ internal sealed class ByteLevelBpeEncoder
             }
 
             int[] pieceIds = EncodePiece(piece);
-            if (length <= MaxCachedPieceLength && _cache.Count < MaxCacheEntries)
+            // Own counter: ConcurrentDictionary.Count takes every lock, which costs more than encoding a word.
+            if (length <= MaxCachedPieceLength && Volatile.Read(ref _cachedCount) < MaxCacheEntries && cache.TryAdd(piece, pieceIds))
             {
-                cache.TryAdd(piece, pieceIds);
+                Interlocked.Increment(ref _cachedCount);
             }
 
             ids.AddRange(pieceIds);
@@ -116,41 +118,51 @@ internal sealed class ByteLevelBpeEncoder
         return length == symbols.Length ? symbols : symbols[..length];
     }
 
-    // Repeatedly applies the best-ranked merge to all its occurrences, left to right.
+    // Repeatedly applies the best-ranked merge to all its occurrences, left to right. ranks[i] caches the
+    // rank of the pair at (i, i + 1) so a pass is a scan of ints; only pairs next to a merge are looked up.
     private int MergeByRescan(int[] symbols)
     {
         int length = symbols.Length;
+        Span<int> ranks = stackalloc int[Math.Max(length, 1)];
+        for (int i = 0; i < length; i++)
+        {
+            ranks[i] = i + 1 < length ? RankOf(symbols[i], symbols[i + 1]) : int.MaxValue;
+        }
+
         while (length > 1)
         {
-            Merge best = new(int.MaxValue, -1);
-            long bestKey = 0;
+            int best = int.MaxValue;
+            int at = -1;
             for (int i = 0; i + 1 < length; i++)
             {
-                long key = Key(symbols[i], symbols[i + 1]);
-                if (_merges.TryGetValue(key, out Merge merge) && merge.Rank < best.Rank)
+                if (ranks[i] < best)
                 {
-                    best = merge;
-                    bestKey = key;
+                    best = ranks[i];
+                    at = i;
                 }
             }
 
-            if (best.Id < 0)
+            if (at < 0)
             {
                 break;
             }
 
+            int merged = _merges[Key(symbols[at], symbols[at + 1])].Id;
             int write = 0;
-            for (int read = 0; read < length; read++)
+            bool previousMerged = false;
+            for (int read = 0; read < length; write++)
             {
-                if (read + 1 < length && Key(symbols[read], symbols[read + 1]) == bestKey)
+                // Equal rank means the same pair, so this finds every occurrence without a lookup.
+                bool merge = read + 1 < length && ranks[read] == best;
+                symbols[write] = merge ? merged : symbols[read];
+                ranks[write] = merge ? int.MaxValue : ranks[read];
+                if (write > 0 && (merge || previousMerged))
                 {
-                    symbols[write++] = best.Id;
-                    read++;
+                    ranks[write - 1] = RankOf(symbols[write - 1], symbols[write]);
                 }
-                else
-                {
-                    symbols[write++] = symbols[read];
-                }
+
+                previousMerged = merge;
+                read += merge ? 2 : 1;
             }
 
             length = write;
@@ -158,6 +170,8 @@ internal sealed class ByteLevelBpeEncoder
 
         return length;
     }
+
+    private int RankOf(int left, int right) => _merges.TryGetValue(Key(left, right), out Merge merge) ? merge.Rank : int.MaxValue;
 
     // The same result as MergeByRescan: the lowest (rank, position) fires first, on a linked list of symbols.
     private int MergeByHeap(int[] symbols)
