@@ -70,6 +70,18 @@ internal static class TokenizerBenchmark
         var (ours16kTokens, _) = EncodeAll(tokenizer16k, texts);
         double encodeSeconds = encodeWatch.Elapsed.TotalSeconds;
         Console.WriteLine($"TinyGpt  vocab {ours16k.Tokens.Count,6:N0} (min frequency 2): train {seconds16k:F3} s, {Ratio(ours16kTokens, words):F4} tokens/word; encode (cold cache) {chars / encodeSeconds / 1e6:F1} M chars/s");
+
+        // Scaling: the same settings on a quarter, half and all of the corpus.
+        string all = string.Concat(texts);
+        var scaling = new List<string>();
+        foreach (int part in new[] { 4, 2, 1 })
+        {
+            string[] slice = [all[..(all.Length / part)]];
+            var (_, seconds) = TimeBest(() => new BpeTrainer(new BpeTrainerOptions { VocabSize = TinyGptVocabSize }).Train(slice), 3);
+            scaling.Add($"{slice[0].Length / 1e6:F1} M chars {seconds:F3} s");
+        }
+
+        Console.WriteLine($"TinyGpt  vocab 16,000 scaling: {string.Join(", ", scaling)}");
         return 0;
     }
 
