@@ -156,8 +156,22 @@ public sealed class BpeTrainerTests : IDisposable
             .Should().Throw<ArgumentException>().WithMessage("*twice*");
         FluentActions.Invoking(() => new BpeTrainer(new BpeTrainerOptions { SpecialTokens = ["a"] }))
             .Should().Throw<ArgumentException>().WithMessage("*byte symbol*");
+        FluentActions.Invoking(() => new BpeTrainer(new BpeTrainerOptions { SpecialTokens = null! }))
+            .Should().Throw<ArgumentNullException>().WithMessage("*empty list*");
+        FluentActions.Invoking(() => new BpeTrainer(new BpeTrainerOptions { MinFrequency = -1 }))
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*MinFrequency*");
         FluentActions.Invoking(() => new BpeTrainer().TrainFromFiles([Path.Combine(_root, "missing.txt")]))
             .Should().Throw<FileNotFoundException>().WithMessage("*does not exist*");
+    }
+
+    [Fact]
+    public void Changing_options_after_creating_the_trainer_has_no_effect()
+    {
+        var options = new BpeTrainerOptions { VocabSize = 300 };
+        var trainer = new BpeTrainer(options);
+        options.VocabSize = 10;
+
+        trainer.Train([RandomText.Corpus(seed: 9, words: 2_000)]).Tokens.Should().HaveCount(300);
     }
 
     [Fact]

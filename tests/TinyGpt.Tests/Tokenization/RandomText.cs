@@ -45,7 +45,8 @@ internal static class RandomText
                     text.Append(c);
                     break;
                 case 6:
-                    text.Append(char.ConvertFromUtf32(random.Next(0x10000, 0x110000) is var cp && cp is >= 0xD800 and <= 0xDFFF ? 0x1F600 : cp));
+                    // A supplementary-plane code point: a valid surrogate pair.
+                    text.Append(char.ConvertFromUtf32(random.Next(0x10000, 0x110000)));
                     break;
                 case 7:
                     // Long runs exercise the heap-based merge path and long whitespace runs.
