@@ -14,6 +14,7 @@ internal sealed class ByteLevelBpeEncoder
     private const int RescanLimit = 512;
     private const int MaxCachedPieceLength = 64;
     private const int MaxCacheEntries = 1 << 20;
+    private const int ParallelChunkChars = 1 << 18;
 
     private readonly int[] _byteIds = new int[256];
     private readonly Dictionary<long, Merge> _merges;
@@ -51,9 +52,32 @@ internal sealed class ByteLevelBpeEncoder
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>((text.Length / 3) + 4);
+        if (text.Length < 2 * ParallelChunkChars || Environment.ProcessorCount == 1)
+        {
+            return [.. EncodeSequential(text)];
+        }
+
+        // Big texts (whole data splits) are cut where no pre-token spans the cut, so the chunks encode
+        // independently on every core and concatenate to exactly the sequential result.
+        List<(int Start, int Length)> chunks = Gpt2PreTokenizer.CutIntoChunks(text, ParallelChunkChars);
+
+        var parts = new List<int>[chunks.Count];
+        Parallel.For(0, chunks.Count, i => parts[i] = EncodeSequential(text.AsSpan(chunks[i].Start, chunks[i].Length)));
+        int[] ids = new int[parts.Sum(p => p.Count)];
+        int offset = 0;
+        foreach (List<int> part in parts)
+        {
+            part.CopyTo(ids, offset);
+            offset += part.Count;
+        }
+
+        return ids;
+    }
+
+    internal List<int> EncodeSequential(ReadOnlySpan<char> span)
+    {
+        var ids = new List<int>((span.Length / 3) + 4);
         var cache = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
-        ReadOnlySpan<char> span = text;
         int pos = 0;
         while (pos < span.Length)
         {
@@ -76,7 +100,7 @@ internal sealed class ByteLevelBpeEncoder
             ids.AddRange(pieceIds);
         }
 
-        return [.. ids];
+        return ids;
     }
 
     public string Decode(ReadOnlySpan<int> ids)

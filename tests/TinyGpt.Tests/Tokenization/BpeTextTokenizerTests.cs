@@ -96,6 +96,18 @@ public sealed class BpeTextTokenizerTests : IClassFixture<BpeTextTokenizerTests.
     }
 
     [Fact]
+    public void Big_texts_encoded_in_parallel_chunks_give_the_sequential_ids()
+    {
+        string text = RandomText.Corpus(seed: 71, words: 150_000);
+        text.Length.Should().BeGreaterThan(600_000, "the text must be long enough to be cut into chunks");
+
+        int[] ids = _folder.Tokenizer.Encode(text);
+
+        ids.Should().Equal(new ByteLevelBpeEncoder(_folder.Tokenizer.Vocabulary).EncodeSequential(text));
+        _folder.Tokenizer.Decode(ids).Should().Be(text);
+    }
+
+    [Fact]
     public void Long_pieces_encode_like_short_ones()
     {
         // Pieces over the rescan limit use the heap-based merge; both must agree with Microsoft.ML.Tokenizers.
