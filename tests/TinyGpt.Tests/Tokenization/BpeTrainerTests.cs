@@ -165,6 +165,23 @@ public sealed class BpeTrainerTests : IDisposable
     }
 
     [Fact]
+    public void Training_from_files_saves_a_folder_the_factory_loads()
+    {
+        Directory.CreateDirectory(_root);
+        string[] files = [Path.Combine(_root, "a.txt"), Path.Combine(_root, "b.txt")];
+        File.WriteAllText(files[0], RandomText.Corpus(seed: 12, words: 2_000));
+        File.WriteAllText(files[1], RandomText.Corpus(seed: 13, words: 2_000));
+        string dir = Path.Combine(_root, "tokenizer");
+
+        ITextTokenizer trained = TextTokenizers.TrainAndSave(files, dir, new BpeTrainerOptions { VocabSize = 400 });
+        ITextTokenizer loaded = TextTokenizers.Load(dir);
+
+        trained.VocabSize.Should().Be(400);
+        loaded.Fingerprint.Should().Be(trained.Fingerprint);
+        loaded.Fingerprint.Should().Be(Train(files.Select(File.ReadAllText), vocabSize: 400).Fingerprint);
+    }
+
+    [Fact]
     public void Changing_options_after_creating_the_trainer_has_no_effect()
     {
         var options = new BpeTrainerOptions { VocabSize = 300 };
