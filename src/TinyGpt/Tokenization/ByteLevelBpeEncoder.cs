@@ -197,7 +197,7 @@ internal sealed class ByteLevelBpeEncoder
 
     private int RankOf(int left, int right) => _merges.TryGetValue(Key(left, right), out Merge merge) ? merge.Rank : int.MaxValue;
 
-    // The same result as MergeByRescan: the lowest (rank, position) fires first, on a linked list of symbols.
+    // The same result as MergeByRescan on a linked list of symbols, with a heap of (rank, position).
     private int MergeByHeap(int[] symbols)
     {
         int n = symbols.Length;
@@ -226,30 +226,56 @@ internal sealed class ByteLevelBpeEncoder
             Offer(i);
         }
 
-        while (heap.TryDequeue(out var entry, out var priority))
+        // Like MergeByRescan, one rank is applied to all its occurrences (left to right) before the pairs
+        // it creates are offered, even if one of those has a lower rank (possible when a merge reuses an id).
+        var created = new List<int>();
+        int batchRank = -1;
+        while (true)
         {
-            int position = entry.Position;
-            int right = next[position];
+            bool more = heap.TryPeek(out _, out var top);
+            if (created.Count > 0 && (!more || top.Rank != batchRank))
+            {
+                foreach (int position in created)
+                {
+                    if (alive[position])
+                    {
+                        Offer(position);
+                    }
+                }
+
+                created.Clear();
+                continue;
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            var (entry, priority) = (heap.Dequeue(), top);
+            int at = entry.Position;
+            int right = next[at];
 
             // Skip entries made stale by an earlier merge at or next to this position.
-            if (!alive[position] || right >= n || symbols[right] != entry.Right
-                || !_merges.TryGetValue(Key(symbols[position], symbols[right]), out Merge merge) || merge.Rank != priority.Rank)
+            if (!alive[at] || right >= n || symbols[right] != entry.Right
+                || !_merges.TryGetValue(Key(symbols[at], symbols[right]), out Merge merge) || merge.Rank != priority.Rank)
             {
                 continue;
             }
 
-            symbols[position] = merge.Id;
+            batchRank = merge.Rank;
+            symbols[at] = merge.Id;
             alive[right] = false;
-            next[position] = next[right];
+            next[at] = next[right];
             if (next[right] < n)
             {
-                prev[next[right]] = position;
+                prev[next[right]] = at;
             }
 
-            Offer(position);
-            if (prev[position] >= 0)
+            created.Add(at);
+            if (prev[at] >= 0)
             {
-                Offer(prev[position]);
+                created.Add(prev[at]);
             }
         }
 

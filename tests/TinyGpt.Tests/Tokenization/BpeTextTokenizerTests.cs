@@ -121,6 +121,60 @@ public sealed class BpeTextTokenizerTests : IClassFixture<BpeTextTokenizerTests.
     }
 
     [Fact]
+    public void Long_pieces_match_a_reference_bpe()
+    {
+        // A plain reference: apply the best-ranked merge to all its occurrences, left to right, until none applies.
+        BpeVocabulary vocabulary = _folder.Tokenizer.Vocabulary;
+        var ranks = new Dictionary<(int, int), int>();
+        for (int r = 0; r < vocabulary.Merges.Count; r++)
+        {
+            ranks.TryAdd((vocabulary.GetId(vocabulary.Merges[r].Left)!.Value, vocabulary.GetId(vocabulary.Merges[r].Right)!.Value), r);
+        }
+
+        List<int> Reference(string piece)
+        {
+            var symbols = System.Text.Encoding.UTF8.GetBytes(piece).Select(b => vocabulary.GetId(ByteLevelAlphabet.ByteToChar[b].ToString())!.Value).ToList();
+            while (true)
+            {
+                var best = Enumerable.Range(0, Math.Max(symbols.Count - 1, 0))
+                    .Select(i => ranks.TryGetValue((symbols[i], symbols[i + 1]), out int rank) ? rank : int.MaxValue)
+                    .DefaultIfEmpty(int.MaxValue).Min();
+                if (best == int.MaxValue)
+                {
+                    return symbols;
+                }
+
+                BpeMerge merge = vocabulary.Merges[best];
+                int left = vocabulary.GetId(merge.Left)!.Value, right = vocabulary.GetId(merge.Right)!.Value, merged = vocabulary.GetId(merge.Merged)!.Value;
+                var next = new List<int>();
+                for (int i = 0; i < symbols.Count; i++)
+                {
+                    if (i + 1 < symbols.Count && symbols[i] == left && symbols[i + 1] == right)
+                    {
+                        next.Add(merged);
+                        i++;
+                    }
+                    else
+                    {
+                        next.Add(symbols[i]);
+                    }
+                }
+
+                symbols = next;
+            }
+        }
+
+        var random = new Random(81);
+        string[] syllables = ["ka", "lo", "mi", "ten", "ra", "su", "vo", "the", "ing", "er", "an", "de", "ö", "ch", "a", "aa"];
+        for (int i = 0; i < 40; i++)
+        {
+            // One letter run of 520+ bytes: a single pre-token long enough for the heap-based path.
+            string piece = string.Concat(Enumerable.Range(0, random.Next(200, 400)).Select(_ => syllables[random.Next(syllables.Length)]));
+            _folder.Tokenizer.Encode(piece).Should().Equal(Reference(piece));
+        }
+    }
+
+    [Fact]
     public void Decoding_an_unknown_id_says_which()
     {
         FluentActions.Invoking(() => _folder.Tokenizer.Decode([_folder.Tokenizer.VocabSize]))
