@@ -2,16 +2,15 @@
 // Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train> [options]
 using TinyGpt.Benchmarks;
 
-var command = args.Length > 0 ? args[0] : "model";
-var rest = args.Skip(1).ToArray();
-return command switch
+return args.Length == 0 ? Usage() : args[0] switch
 {
-    "model" => ModelBenchmark.Run(rest),
+    "model" => ModelBenchmark.Run(args[1..]),
+    "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <model> [options]");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer");
     return 2;
 }

@@ -16,8 +16,7 @@ public sealed class BpeTrainer
     /// <summary>Creates a trainer; <paramref name="options"/> null means the defaults.</summary>
     public BpeTrainer(BpeTrainerOptions? options = null)
     {
-        _options = options ?? new BpeTrainerOptions();
-        _options.Validate();
+        _options = (options ?? new BpeTrainerOptions()).ValidatedCopy();
     }
 
     /// <summary>Trains on UTF-8 text files; each file is one text.</summary>

@@ -23,8 +23,23 @@ public sealed class BpeTrainerOptions
     /// </summary>
     public int? MaxDegreeOfParallelism { get; set; }
 
-    internal void Validate()
+    // A validated snapshot, so changing the options after creating a trainer cannot bypass validation.
+    internal BpeTrainerOptions ValidatedCopy()
     {
+        var copy = new BpeTrainerOptions
+        {
+            VocabSize = VocabSize,
+            MinFrequency = MinFrequency,
+            SpecialTokens = SpecialTokens is null ? null! : [.. SpecialTokens],
+            MaxDegreeOfParallelism = MaxDegreeOfParallelism,
+        };
+        copy.Validate();
+        return copy;
+    }
+
+    private void Validate()
+    {
+        BpeVocabulary.ValidateSpecialTokens(SpecialTokens);
         int minimum = SpecialTokens.Count + 256;
         if (VocabSize < minimum)
         {
@@ -43,7 +58,5 @@ public sealed class BpeTrainerOptions
         {
             throw new ArgumentOutOfRangeException(nameof(MaxDegreeOfParallelism), MaxDegreeOfParallelism, "MaxDegreeOfParallelism must be at least 1, or null for every core.");
         }
-
-        BpeVocabulary.ValidateSpecialTokens(SpecialTokens);
     }
 }

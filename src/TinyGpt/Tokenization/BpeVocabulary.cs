@@ -128,7 +128,11 @@ public sealed class BpeVocabulary
 
     internal static void ValidateSpecialTokens(IReadOnlyList<string> specialTokens)
     {
-        ArgumentNullException.ThrowIfNull(specialTokens);
+        if (specialTokens is null)
+        {
+            throw new ArgumentNullException(nameof(specialTokens), "SpecialTokens must not be null; use an empty list for no special tokens.");
+        }
+
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (string token in specialTokens)
         {

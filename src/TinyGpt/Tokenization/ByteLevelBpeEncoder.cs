@@ -11,14 +11,16 @@ internal sealed class ByteLevelBpeEncoder
 {
     // Short pieces are merged by rescanning (cheap at this size); longer ones use a heap so a huge
     // run of one character cannot make encoding quadratic.
-    private const int RescanLimit = 48;
+    private const int RescanLimit = 512;
     private const int MaxCachedPieceLength = 64;
     private const int MaxCacheEntries = 1 << 20;
+    private const int ParallelChunkChars = 1 << 18;
 
     private readonly int[] _byteIds = new int[256];
     private readonly Dictionary<long, Merge> _merges;
     private readonly byte[][] _tokenBytes;
     private readonly ConcurrentDictionary<string, int[]> _cache = new(StringComparer.Ordinal);
+    private int _cachedCount;
 
     public ByteLevelBpeEncoder(BpeVocabulary vocabulary)
     {
@@ -50,9 +52,32 @@ internal sealed class ByteLevelBpeEncoder
     public int[] Encode(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
-        var ids = new List<int>((text.Length / 3) + 4);
+        if (text.Length < 2 * ParallelChunkChars || Environment.ProcessorCount == 1)
+        {
+            return [.. EncodeSequential(text)];
+        }
+
+        // Big texts (whole data splits) are cut where no pre-token spans the cut, so the chunks encode
+        // independently on every core and concatenate to exactly the sequential result.
+        List<(int Start, int Length)> chunks = Gpt2PreTokenizer.CutIntoChunks(text, ParallelChunkChars);
+
+        var parts = new List<int>[chunks.Count];
+        Parallel.For(0, chunks.Count, i => parts[i] = EncodeSequential(text.AsSpan(chunks[i].Start, chunks[i].Length)));
+        int[] ids = new int[parts.Sum(p => p.Count)];
+        int offset = 0;
+        foreach (List<int> part in parts)
+        {
+            part.CopyTo(ids, offset);
+            offset += part.Count;
+        }
+
+        return ids;
+    }
+
+    internal List<int> EncodeSequential(ReadOnlySpan<char> span)
+    {
+        var ids = new List<int>((span.Length / 3) + 4);
         var cache = _cache.GetAlternateLookup<ReadOnlySpan<char>>();
-        ReadOnlySpan<char> span = text;
         int pos = 0;
         while (pos < span.Length)
         {
@@ -66,15 +91,16 @@ internal sealed class ByteLevelBpeEncoder
             }
 
             int[] pieceIds = EncodePiece(piece);
-            if (length <= MaxCachedPieceLength && _cache.Count < MaxCacheEntries)
+            // Own counter: ConcurrentDictionary.Count takes every lock, which costs more than encoding a word.
+            if (length <= MaxCachedPieceLength && Volatile.Read(ref _cachedCount) < MaxCacheEntries && cache.TryAdd(piece, pieceIds))
             {
-                cache.TryAdd(piece, pieceIds);
+                Interlocked.Increment(ref _cachedCount);
             }
 
             ids.AddRange(pieceIds);
         }
 
-        return [.. ids];
+        return ids;
     }
 
     public string Decode(ReadOnlySpan<int> ids)
@@ -116,41 +142,51 @@ internal sealed class ByteLevelBpeEncoder
         return length == symbols.Length ? symbols : symbols[..length];
     }
 
-    // Repeatedly applies the best-ranked merge to all its occurrences, left to right.
+    // Repeatedly applies the best-ranked merge to all its occurrences, left to right. ranks[i] caches the
+    // rank of the pair at (i, i + 1) so a pass is a scan of ints; only pairs next to a merge are looked up.
     private int MergeByRescan(int[] symbols)
     {
         int length = symbols.Length;
+        Span<int> ranks = stackalloc int[Math.Max(length, 1)];
+        for (int i = 0; i < length; i++)
+        {
+            ranks[i] = i + 1 < length ? RankOf(symbols[i], symbols[i + 1]) : int.MaxValue;
+        }
+
         while (length > 1)
         {
-            Merge best = new(int.MaxValue, -1);
-            long bestKey = 0;
+            int best = int.MaxValue;
+            int at = -1;
             for (int i = 0; i + 1 < length; i++)
             {
-                long key = Key(symbols[i], symbols[i + 1]);
-                if (_merges.TryGetValue(key, out Merge merge) && merge.Rank < best.Rank)
+                if (ranks[i] < best)
                 {
-                    best = merge;
-                    bestKey = key;
+                    best = ranks[i];
+                    at = i;
                 }
             }
 
-            if (best.Id < 0)
+            if (at < 0)
             {
                 break;
             }
 
+            int merged = _merges[Key(symbols[at], symbols[at + 1])].Id;
             int write = 0;
-            for (int read = 0; read < length; read++)
+            bool previousMerged = false;
+            for (int read = 0; read < length; write++)
             {
-                if (read + 1 < length && Key(symbols[read], symbols[read + 1]) == bestKey)
+                // Equal rank means the same pair, so this finds every occurrence without a lookup.
+                bool merge = read + 1 < length && ranks[read] == best;
+                symbols[write] = merge ? merged : symbols[read];
+                ranks[write] = merge ? int.MaxValue : ranks[read];
+                if (write > 0 && (merge || previousMerged))
                 {
-                    symbols[write++] = best.Id;
-                    read++;
+                    ranks[write - 1] = RankOf(symbols[write - 1], symbols[write]);
                 }
-                else
-                {
-                    symbols[write++] = symbols[read];
-                }
+
+                previousMerged = merge;
+                read += merge ? 2 : 1;
             }
 
             length = write;
@@ -159,7 +195,9 @@ internal sealed class ByteLevelBpeEncoder
         return length;
     }
 
-    // The same result as MergeByRescan: the lowest (rank, position) fires first, on a linked list of symbols.
+    private int RankOf(int left, int right) => _merges.TryGetValue(Key(left, right), out Merge merge) ? merge.Rank : int.MaxValue;
+
+    // The same result as MergeByRescan on a linked list of symbols, with a heap of (rank, position).
     private int MergeByHeap(int[] symbols)
     {
         int n = symbols.Length;
@@ -188,30 +226,56 @@ internal sealed class ByteLevelBpeEncoder
             Offer(i);
         }
 
-        while (heap.TryDequeue(out var entry, out var priority))
+        // Like MergeByRescan, one rank is applied to all its occurrences (left to right) before the pairs
+        // it creates are offered, even if one of those has a lower rank (possible when a merge reuses an id).
+        var created = new List<int>();
+        int batchRank = -1;
+        while (true)
         {
-            int position = entry.Position;
-            int right = next[position];
+            bool more = heap.TryPeek(out _, out var top);
+            if (created.Count > 0 && (!more || top.Rank != batchRank))
+            {
+                foreach (int position in created)
+                {
+                    if (alive[position])
+                    {
+                        Offer(position);
+                    }
+                }
+
+                created.Clear();
+                continue;
+            }
+
+            if (!more)
+            {
+                break;
+            }
+
+            var (entry, priority) = (heap.Dequeue(), top);
+            int at = entry.Position;
+            int right = next[at];
 
             // Skip entries made stale by an earlier merge at or next to this position.
-            if (!alive[position] || right >= n || symbols[right] != entry.Right
-                || !_merges.TryGetValue(Key(symbols[position], symbols[right]), out Merge merge) || merge.Rank != priority.Rank)
+            if (!alive[at] || right >= n || symbols[right] != entry.Right
+                || !_merges.TryGetValue(Key(symbols[at], symbols[right]), out Merge merge) || merge.Rank != priority.Rank)
             {
                 continue;
             }
 
-            symbols[position] = merge.Id;
+            batchRank = merge.Rank;
+            symbols[at] = merge.Id;
             alive[right] = false;
-            next[position] = next[right];
+            next[at] = next[right];
             if (next[right] < n)
             {
-                prev[next[right]] = position;
+                prev[next[right]] = at;
             }
 
-            Offer(position);
-            if (prev[position] >= 0)
+            created.Add(at);
+            if (prev[at] >= 0)
             {
-                Offer(prev[position]);
+                created.Add(prev[at]);
             }
         }
 

@@ -105,6 +105,25 @@ internal static class Gpt2PreTokenizer
         return -1;
     }
 
+    /// <summary>
+    /// Cuts <paramref name="text"/> into consecutive chunks of roughly <paramref name="targetChars"/> at safe
+    /// cuts (see <see cref="FindSafeCut"/>), so each chunk can be pre-tokenized on its own.
+    /// </summary>
+    public static List<(int Start, int Length)> CutIntoChunks(ReadOnlySpan<char> text, int targetChars)
+    {
+        var chunks = new List<(int Start, int Length)>();
+        int start = 0;
+        while (start < text.Length)
+        {
+            int cut = text.Length - start > 2 * targetChars ? FindSafeCut(text, start + targetChars) : -1;
+            int end = cut < 0 ? text.Length : cut;
+            chunks.Add((start, end - start));
+            start = end;
+        }
+
+        return chunks;
+    }
+
     private static int RunLength(ReadOnlySpan<char> text, int start, byte cls)
     {
         int end = start + 1;

@@ -11,21 +11,10 @@ internal static class PreTokenCounter
         var chunks = new List<(int Text, int Start, int Length)>();
         for (int t = 0; t < texts.Count; t++)
         {
-            string text = texts[t];
-            int start = 0;
-            while (text.Length - start > 2 * TargetChunkChars)
+            foreach (var (start, length) in Gpt2PreTokenizer.CutIntoChunks(texts[t], TargetChunkChars))
             {
-                int cut = Gpt2PreTokenizer.FindSafeCut(text, start + TargetChunkChars);
-                if (cut < 0)
-                {
-                    break;
-                }
-
-                chunks.Add((t, start, cut - start));
-                start = cut;
+                chunks.Add((t, start, length));
             }
-
-            chunks.Add((t, start, text.Length - start));
         }
 
         var total = new Dictionary<string, long>(StringComparer.Ordinal);
