@@ -6,11 +6,12 @@ return args.Length == 0 ? Usage() : args[0] switch
 {
     "model" => ModelBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
+    "train" => TrainingBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train");
     return 2;
 }

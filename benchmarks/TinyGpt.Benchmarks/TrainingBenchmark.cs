@@ -1,0 +1,134 @@
+using System.Diagnostics;
+using TinyGpt.Data;
+using TinyGpt.Modeling;
+using TinyGpt.Tokenization;
+using TinyGpt.Training;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Benchmarks;
+
+/// <summary>
+/// The library's training loop (<see cref="Trainer"/>, what <c>tinygpt train</c> runs) against a
+/// bare TorchSharp loop of the same model, batch and context in the same process: tokens/s, MFU
+/// and the ratio. Both use random tokens so that only the loop differs.
+/// </summary>
+internal static class TrainingBenchmark
+{
+    public static int Run(string[] args)
+    {
+        var options = new BenchmarkArguments(args);
+        var steps = options.Int("steps", 10);
+        var peak = options.Double("peak-gflops", 300) * 1e9;
+        var threads = options.Int("threads", Environment.ProcessorCount);
+        var presets = (options.Get("presets") ?? "tiny,seed").Split(',');
+        torch.set_num_threads(threads);
+        Console.WriteLine($"TinyGpt training benchmark: {threads} threads, {steps} timed steps after 1 warm-up step, MFU against {peak / 1e9:F0} GFLOP/s");
+        Console.WriteLine();
+        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        foreach (var preset in presets)
+        {
+            var (config, batch, context) = preset switch
+            {
+                "tiny" => (GptConfig.Tiny with { VocabSize = 16_000 }, 16, 128),
+                "small" => (GptConfig.Small with { VocabSize = 16_000 }, 16, 256),
+                _ => (GptConfig.Seed with { ContextLength = 256 }, 16, 256),
+            };
+            config = config with { Dropout = 0 };
+            var tokens = new TokenArray(RandomTokens(config.VocabSize, (batch * (context + 1) * (steps + 2)) + 1));
+
+            // Alternate the two twice so drift of the machine's speed hits both alike.
+            double bare = 0, library = 0;
+            for (var round = 0; round < 2; round++)
+            {
+                bare += BareLoop(config, tokens, batch, context, steps);
+                library += LibraryLoop(config, tokens, batch, context, steps);
+            }
+
+            bare /= 2;
+            library /= 2;
+            using var probe = new GptModel(config);
+            var flops = probe.TrainingFlopsPerToken(context);
+            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} |");
+        }
+
+        return 0;
+    }
+
+    private static int[] RandomTokens(int vocab, int count)
+    {
+        var random = new Random(1);
+        return Enumerable.Range(0, count).Select(_ => random.Next(vocab)).ToArray();
+    }
+
+    private static double BareLoop(GptConfig config, TokenArray tokens, int batch, int context, int steps)
+    {
+        using var model = new GptModel(config, seed: 1);
+        model.train();
+        using var optimizer = optim.AdamW(model.parameters(), lr: 1e-3, beta1: 0.9, beta2: 0.95, weight_decay: 0.1);
+        var buffer = new long[batch * (context + 1)];
+        double seconds = 0;
+        for (var step = -1; step < steps; step++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var scope = NewDisposeScope();
+            tokens.CopyTo((long)(step + 1) * buffer.Length, buffer);
+            var all = torch.tensor(buffer).view(batch, context + 1);
+            optimizer.zero_grad();
+            var logits = model.forward(all[.., ..context]);
+            var loss = nn.functional.cross_entropy(logits.view(-1, config.VocabSize), all[.., 1..].reshape(-1));
+            loss.backward();
+            nn.utils.clip_grad_norm_(model.parameters(), 1.0);
+            optimizer.step();
+            _ = loss.item<float>();
+            if (step >= 0)
+            {
+                seconds += watch.Elapsed.TotalSeconds;
+            }
+        }
+
+        return (double)batch * context * steps / seconds;
+    }
+
+    private static double LibraryLoop(GptConfig config, TokenArray tokens, int batch, int context, int steps)
+    {
+        using var model = new GptModel(config, seed: 1);
+        var options = new TrainingOptions
+        {
+            BatchSize = batch,
+            ContextLength = context,
+            MaxSteps = steps + 1,
+            WarmupSteps = 0,
+            EvalInterval = 0,
+            CheckpointInterval = 0,
+            LogInterval = steps + 1,
+        };
+        double tokensPerSecond = 0;
+        // Reports come after step 1 (the warm-up) and after the last step, whose window excludes step 1.
+        var progress = new Reporter(p => tokensPerSecond = p.TokensPerSecond);
+        new Trainer(model, new TrainingData(tokens, new FixedVocabulary(config.VocabSize)), options).Train(progress);
+        return tokensPerSecond;
+    }
+
+    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+
+    // The trainer needs a tokenizer only for samples and checkpoints, neither of which runs here.
+    private sealed class FixedVocabulary(int size) : ITextTokenizer
+    {
+        public int VocabSize => size;
+
+        public int? EndOfTextId => null;
+
+        public IReadOnlyDictionary<string, int> SpecialTokens { get; } = new Dictionary<string, int>();
+
+        public string Fingerprint => "random-tokens";
+
+        public int[] Encode(string text) => throw new InvalidOperationException("The benchmark trains on random tokens.");
+
+        public string Decode(ReadOnlySpan<int> ids) => throw new InvalidOperationException("The benchmark trains on random tokens.");
+    }
+}
