@@ -100,7 +100,12 @@ internal sealed class HostBuffer : IDisposable
                 return 0;
             }
 
-            // Span lengths are ints, so take the span of one element and use its address.
+            if (Host.NumberOfElements * Host.ElementSize <= int.MaxValue)
+            {
+                return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Host.bytes));
+            }
+
+            // Span lengths are ints, so for larger tensors take the span of one element and use its address.
             using var flat = Host.reshape(-1);
             using var first = flat.narrow(0, 0, 1);
             return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes));
