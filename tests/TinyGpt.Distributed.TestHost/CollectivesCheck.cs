@@ -1,3 +1,4 @@
+using TinyGpt.Distributed.Mpi;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -142,6 +143,26 @@ internal static class CollectivesCheck
                 return null;
             }
         });
+
+        if (collective is MpiCollective)
+        {
+            // MPI_ERRORS_RETURN is set on MPI_COMM_WORLD, so a bad call returns a code instead of killing the job.
+            Check("an MPI error becomes an MpiException with MPI's error text", () =>
+            {
+                var library = MpiLibrary.Load(Environment.GetEnvironmentVariable); // the same handle the collective uses
+                var returnCode = library.CommRank(0, out _); // a null communicator
+                try
+                {
+                    library.Check(returnCode, "MPI_Comm_rank");
+                    return $"no exception (return code {returnCode})";
+                }
+                catch (MpiException ex) when (ex.ErrorCode == returnCode && ex.Message.Contains("MPI_Comm_rank failed with MPI error", StringComparison.Ordinal)
+                                              && ex.Message.Contains("communicator", StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+            });
+        }
 
         collective.Barrier();
         Console.WriteLine($"rank {r}: {failures} failure(s)");
