@@ -7,8 +7,17 @@ namespace TinyGpt.Distributed.TestHost;
 /// <summary>Exercises every ICollective operation on real tensors; prints PASS/FAIL lines and returns the exit code.</summary>
 internal static class CollectivesCheck
 {
-    public static int Run(ICollective collective)
+    public static int Run(ICollective collective, string[] options)
     {
+        if (options is ["--chunk-bytes", var chunkBytes])
+        {
+            HostBuffer.MaxChunkBytes = long.Parse(chunkBytes, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (options.Length > 0)
+        {
+            throw new ArgumentException($"unknown collectives-check options '{string.Join(' ', options)}'");
+        }
+
         var failures = 0;
         void Check(string name, Func<string?> body)
         {

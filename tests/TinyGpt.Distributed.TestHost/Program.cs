@@ -13,7 +13,9 @@ const string Usage = """
       ddp-check [--inject-fault R] [--quick]
                                    run the communication check; rank R corrupts a result when asked
       allreduce-demo               all-reduce each rank's rank + 1 and check the sum
-      collectives-check            all-reduce (all dtypes, staged and async), broadcast, all-gather
+      collectives-check [--chunk-bytes N]
+                                   all-reduce (all dtypes, staged and async), broadcast, all-gather;
+                                   with --chunk-bytes, tensors go to MPI in pieces of N bytes
       throw-on-rank N              rank N throws; the job must abort, not hang
       allreduce-bench BYTES [ITERATIONS]
                                    time raw float32 all-reduces of BYTES bytes
@@ -34,7 +36,7 @@ return AbortOnFailure.Run(collective, () => args[0] switch
     "env" => PrintEnvironment(collective),
     "ddp-check" => DdpCheck(collective, args[1..]),
     "allreduce-demo" => AllReduceDemo(collective),
-    "collectives-check" => CollectivesCheck.Run(collective),
+    "collectives-check" => CollectivesCheck.Run(collective, args[1..]),
     "throw-on-rank" => ThrowOnRank(collective, int.Parse(args[1], CultureInfo.InvariantCulture)),
     "allreduce-bench" => AllReduceBench(collective, long.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100),
     _ => UnknownCommand(args[0]),

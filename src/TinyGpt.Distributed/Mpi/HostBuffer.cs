@@ -11,8 +11,8 @@ namespace TinyGpt.Distributed.Mpi;
 /// </summary>
 internal sealed class HostBuffer : IDisposable
 {
-    // MPI counts are C ints; larger tensors are sent in pieces of at most this many bytes.
-    internal const long MaxChunkBytes = 1L << 30;
+    /// <summary>MPI counts are C ints; larger tensors are sent in pieces of at most this many bytes. Tests lower it to exercise the split.</summary>
+    internal static long MaxChunkBytes { get; set; } = 1L << 30;
 
     private readonly torch.Tensor target;
     private readonly bool staged;
