@@ -1,3 +1,4 @@
+using TinyGpt.Distributed.Mpi;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -6,8 +7,17 @@ namespace TinyGpt.Distributed.TestHost;
 /// <summary>Exercises every ICollective operation on real tensors; prints PASS/FAIL lines and returns the exit code.</summary>
 internal static class CollectivesCheck
 {
-    public static int Run(ICollective collective)
+    public static int Run(ICollective collective, string[] options)
     {
+        if (options is ["--chunk-bytes", var chunkBytes])
+        {
+            HostBuffer.MaxChunkBytes = long.Parse(chunkBytes, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        else if (options.Length > 0)
+        {
+            throw new ArgumentException($"unknown collectives-check options '{string.Join(' ', options)}'");
+        }
+
         var failures = 0;
         void Check(string name, Func<string?> body)
         {
@@ -142,6 +152,26 @@ internal static class CollectivesCheck
                 return null;
             }
         });
+
+        if (collective is MpiCollective)
+        {
+            // MPI_ERRORS_RETURN is set on MPI_COMM_WORLD, so a bad call returns a code instead of killing the job.
+            Check("an MPI error becomes an MpiException with MPI's error text", () =>
+            {
+                var library = MpiLibrary.Load(Environment.GetEnvironmentVariable); // the same handle the collective uses
+                var returnCode = library.CommRank(0, out _); // a null communicator
+                try
+                {
+                    library.Check(returnCode, "MPI_Comm_rank");
+                    return $"no exception (return code {returnCode})";
+                }
+                catch (MpiException ex) when (ex.ErrorCode == returnCode && ex.Message.Contains("MPI_Comm_rank failed with MPI error", StringComparison.Ordinal)
+                                              && ex.Message.Contains("communicator", StringComparison.OrdinalIgnoreCase))
+                {
+                    return null;
+                }
+            });
+        }
 
         collective.Barrier();
         Console.WriteLine($"rank {r}: {failures} failure(s)");

@@ -13,8 +13,12 @@ const string Usage = """
       ddp-check [--inject-fault R] [--quick]
                                    run the communication check; rank R corrupts a result when asked
       allreduce-demo               all-reduce each rank's rank + 1 and check the sum
-      collectives-check            all-reduce (all dtypes, staged and async), broadcast, all-gather
+      collectives-check [--chunk-bytes N]
+                                   all-reduce (all dtypes, staged and async), broadcast, all-gather;
+                                   with --chunk-bytes, tensors go to MPI in pieces of N bytes
       throw-on-rank N              rank N throws; the job must abort, not hang
+      allreduce-bench BYTES [ITERATIONS]
+                                   time raw float32 all-reduces of BYTES bytes
     """;
 
 if (args.Length == 0)
@@ -32,8 +36,9 @@ return AbortOnFailure.Run(collective, () => args[0] switch
     "env" => PrintEnvironment(collective),
     "ddp-check" => DdpCheck(collective, args[1..]),
     "allreduce-demo" => AllReduceDemo(collective),
-    "collectives-check" => CollectivesCheck.Run(collective),
+    "collectives-check" => CollectivesCheck.Run(collective, args[1..]),
     "throw-on-rank" => ThrowOnRank(collective, int.Parse(args[1], CultureInfo.InvariantCulture)),
+    "allreduce-bench" => AllReduceBench(collective, long.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100),
     _ => UnknownCommand(args[0]),
 });
 
@@ -101,6 +106,19 @@ static int AllReduceDemo(ICollective collective)
     var actual = value.data<float>().ToArray();
     Console.WriteLine($"rank {collective.Rank}: sum = {string.Join(", ", actual)} (expected {expected})");
     return actual.All(v => v == expected) ? 0 : 1;
+}
+
+static int AllReduceBench(ICollective collective, long bytes, int iterations)
+{
+    var measurement = AllReduceBenchmark.Measure(collective, bytes, iterations, warmupIterations: Math.Max(5, iterations / 10));
+    if (collective.IsPrimary)
+    {
+        Console.WriteLine(
+            $"all-reduce {measurement.Bytes} B x {measurement.Iterations} on {measurement.WorldSize} ranks: {measurement.TimePerOperation.TotalMicroseconds:0.0} us, " +
+            $"algbw {measurement.AlgorithmBandwidth / 1e9:0.000} GB/s, busbw {measurement.BusBandwidth / 1e9:0.000} GB/s");
+    }
+
+    return 0;
 }
 
 static int ThrowOnRank(ICollective collective, int failingRank)

@@ -37,14 +37,27 @@ public static class CommunicationCheck
         var correctness = CheckAllReduce(collective, options);
         var bandwidth = options.BandwidthBytes
             .Order()
-            .Select(bytes => AllReduceBenchmark.Measure(collective, bytes, IterationsFor(bytes, options.Iterations), options.WarmupIterations))
+            .Select(bytes =>
+            {
+                var iterations = IterationsFor(bytes, options.Iterations);
+                return AllReduceBenchmark.Measure(collective, bytes, iterations, Math.Max(options.WarmupIterations, iterations / 10));
+            })
             .ToList();
         var barrier = TimeBarrier(collective, options.BarrierIterations);
         return new CommunicationCheckReport(collective.WorldSize, DescribeLibrary(collective), ranks, correctness, bandwidth, barrier);
     }
 
-    private static int IterationsFor(long bytes, int iterations) =>
-        bytes <= 64L << 20 ? iterations : (int)Math.Clamp(iterations * (64L << 20) / bytes, 3, iterations);
+    // Small messages take microseconds: repeat them until about 256 MiB has moved (at most 1000
+    // times) so the time is not lost in timer noise and JIT warm-up. Very large ones repeat less.
+    internal static int IterationsFor(long bytes, int iterations)
+    {
+        if (bytes > 64L << 20)
+        {
+            return (int)Math.Clamp(iterations * (64L << 20) / bytes, 3, iterations);
+        }
+
+        return (int)Math.Max(iterations, Math.Min(1000, (256L << 20) / bytes));
+    }
 
     private static string DescribeLibrary(ICollective collective) => collective switch
     {

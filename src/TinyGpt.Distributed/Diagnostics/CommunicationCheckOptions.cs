@@ -15,7 +15,11 @@ public sealed class CommunicationCheckOptions
     /// <summary>Buffer sizes in bytes for the timed all-reduces; the smallest gives the latency. Default 8 B, 1 MiB, 16 MiB and 64 MiB.</summary>
     public IReadOnlyList<long> BandwidthBytes { get; init; } = [8, 1 << 20, 16 << 20, 64 << 20];
 
-    /// <summary>Timed all-reduces per size (fewer for sizes above 64 MiB, at least 3). Default 20.</summary>
+    /// <summary>
+    /// Timed all-reduces per size, at least; small sizes repeat until about 256 MiB has moved (at
+    /// most 1000 times), sizes above 64 MiB proportionally fewer times (at least 3). Warm-up is the
+    /// larger of <see cref="WarmupIterations"/> and a tenth of the timed count. Default 20.
+    /// </summary>
     public int Iterations { get; init; } = 20;
 
     /// <summary>Untimed all-reduces before each timing. Default 5.</summary>

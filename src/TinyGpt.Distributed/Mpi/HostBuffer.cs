@@ -11,8 +11,8 @@ namespace TinyGpt.Distributed.Mpi;
 /// </summary>
 internal sealed class HostBuffer : IDisposable
 {
-    // MPI counts are C ints; larger tensors are sent in pieces of at most this many bytes.
-    internal const long MaxChunkBytes = 1L << 30;
+    /// <summary>MPI counts are C ints; larger tensors are sent in pieces of at most this many bytes. Tests lower it to exercise the split.</summary>
+    internal static long MaxChunkBytes { get; set; } = 1L << 30;
 
     private readonly torch.Tensor target;
     private readonly bool staged;
@@ -100,7 +100,12 @@ internal sealed class HostBuffer : IDisposable
                 return 0;
             }
 
-            // Span lengths are ints, so take the span of one element and use its address.
+            if (Host.NumberOfElements * Host.ElementSize <= int.MaxValue)
+            {
+                return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(Host.bytes));
+            }
+
+            // Span lengths are ints, so for larger tensors take the span of one element and use its address.
             using var flat = Host.reshape(-1);
             using var first = flat.narrow(0, 0, 1);
             return (nint)Unsafe.AsPointer(ref MemoryMarshal.GetReference(first.bytes));

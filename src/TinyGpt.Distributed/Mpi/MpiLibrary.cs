@@ -153,7 +153,9 @@ internal sealed unsafe class MpiLibrary
                 continue;
             }
 
-            return new MpiLibrary(handle, candidate, DetectImplementation(handle, candidate));
+            var implementation = DetectImplementation(handle, candidate);
+            GlobalSymbols.Promote(candidate);
+            return new MpiLibrary(handle, candidate, implementation);
         }
 
         var tried = string.Join(", ", failures);

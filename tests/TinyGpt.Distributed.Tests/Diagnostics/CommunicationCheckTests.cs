@@ -59,4 +59,14 @@ public sealed class CommunicationCheckTests
         badSize.Should().Throw<ArgumentException>().WithMessage("*ElementCounts*");
         badBytes.Should().Throw<ArgumentException>().WithMessage("*multiples of 4*");
     }
+
+    [Theory]
+    [InlineData(8L, 20, 1000)]
+    [InlineData(1L << 20, 20, 256)]
+    [InlineData(16L << 20, 20, 20)]
+    [InlineData(64L << 20, 20, 20)]
+    [InlineData(256L << 20, 20, 5)]
+    [InlineData(4L << 30, 20, 3)]
+    public void Timed_iterations_grow_for_small_messages_and_shrink_for_huge_ones(long bytes, int minimum, int expected) =>
+        CommunicationCheck.IterationsFor(bytes, minimum).Should().Be(expected);
 }

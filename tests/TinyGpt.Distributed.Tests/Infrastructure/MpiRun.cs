@@ -16,7 +16,11 @@ internal static class MpiRun
     private static readonly Lazy<(string Path, bool IsOpenMpi)> Launcher = new(FindLauncher);
 
     /// <summary>Runs <c>mpirun -np <paramref name="ranks"/> dotnet TestHost.dll args</c>; kills the whole tree at <paramref name="timeout"/>.</summary>
-    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, params string[] args)
+    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, params string[] args) =>
+        TestHost(ranks, timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>As <see cref="TestHost(int, TimeSpan, string[])"/>, with extra environment variables for every rank.</summary>
+    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var (mpirun, isOpenMpi) = Launcher.Value;
         var start = new ProcessStartInfo(mpirun)
@@ -30,6 +34,17 @@ internal static class MpiRun
             // Tests run as root in containers, and with more ranks than the CI runner's cores.
             start.ArgumentList.Add("--allow-run-as-root");
             start.ArgumentList.Add("--oversubscribe");
+        }
+
+        foreach (var (name, value) in environment)
+        {
+            start.Environment[name] = value;
+            if (isOpenMpi)
+            {
+                // Explicit export, so remote ranks would get it too.
+                start.ArgumentList.Add("-x");
+                start.ArgumentList.Add(name);
+            }
         }
 
         start.ArgumentList.Add("-np");
@@ -79,7 +94,7 @@ internal static class MpiRun
     private static (string Path, bool IsOpenMpi) FindLauncher()
     {
         var path = Environment.GetEnvironmentVariable("TINYGPT_MPIRUN") ?? FindOnPath("mpirun");
-        if (path is null)
+        if (path is null || !File.Exists(path))
         {
             throw new InvalidOperationException(
                 "mpirun was not found on PATH, so the multi-process tests cannot run. Install Open MPI " +

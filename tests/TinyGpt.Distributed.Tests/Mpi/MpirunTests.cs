@@ -17,7 +17,7 @@ public sealed partial class MpirunTests
         var result = MpiRun.TestHost(2, Generous, "env");
 
         result.ExitCode.Should().Be(0, result.ToString());
-        result.Output.Should().Contain("OpenMpi: rank 0 of 2").And.Contain("OpenMpi: rank 1 of 2");
+        result.Output.Should().Contain(": rank 0 of 2").And.Contain(": rank 1 of 2");
         result.Output.Should().Contain("MpiCollective rank 0 of 2, local rank 0").And.Contain("MpiCollective rank 1 of 2, local rank 1");
     }
 
@@ -63,10 +63,14 @@ public sealed partial class MpirunTests
         result.Output.Should().NotContain("finished, which it must not");
     }
 
-    [Fact]
-    public void Collectives_are_correct_on_tensors_with_two_ranks()
+    [Theory]
+    [InlineData(null)]
+    [InlineData("999")] // tensors over 999 bytes go to MPI in several calls, with uneven last pieces
+    public void Collectives_are_correct_on_tensors_with_two_ranks(string? chunkBytes)
     {
-        var result = MpiRun.TestHost(2, Generous, "collectives-check");
+        var result = chunkBytes is null
+            ? MpiRun.TestHost(2, Generous, "collectives-check")
+            : MpiRun.TestHost(2, Generous, "collectives-check", "--chunk-bytes", chunkBytes);
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().NotContain("FAIL rank");
@@ -80,7 +84,8 @@ public sealed partial class MpirunTests
                 .And.Contain($"PASS rank {rank} async all-reduce, two outstanding")
                 .And.Contain($"PASS rank {rank} broadcast from the last rank")
                 .And.Contain($"PASS rank {rank} all-gather, ordered by rank")
-                .And.Contain($"PASS rank {rank} null reference still throws after MPI_Init");
+                .And.Contain($"PASS rank {rank} null reference still throws after MPI_Init")
+                .And.Contain($"PASS rank {rank} an MPI error becomes an MpiException with MPI's error text");
         }
     }
 
@@ -91,6 +96,19 @@ public sealed partial class MpirunTests
 
         result.ExitCode.Should().Be(0, result.ToString());
         result.Output.Should().Contain("rank 0: sum = 3, 3, 3, 3").And.Contain("rank 1: sum = 3, 3, 3, 3");
+    }
+
+    [Fact]
+    public void Launched_ranks_that_cannot_load_mpi_fail_with_the_reason_instead_of_running_alone()
+    {
+        var environment = new Dictionary<string, string> { ["TINYGPT_MPI_LIBRARY"] = "/nonexistent/libmpi.so.40" };
+
+        var result = MpiRun.TestHost(2, AbortDeadline, environment, "allreduce-demo");
+
+        result.TimedOut.Should().BeFalse(result.ToString());
+        result.ExitCode.Should().NotBe(0, result.ToString());
+        result.Output.Should().Contain("MPI is unavailable").And.Contain("TINYGPT_MPI_LIBRARY").And.Contain("/nonexistent/libmpi.so.40");
+        result.Output.Should().NotContain("sum =");
     }
 
     private static List<string> Verdicts(MpiRunResult result) =>
