@@ -1,6 +1,14 @@
 // tinygpt: the WikiText pipeline from the command line. `tinygpt` alone runs all of it.
 using System.CommandLine;
+using Spectre.Console;
 using TinyGpt.Cli.Commands;
+
+// Plain lines, without colour codes, when output goes to a file or a pipe (logs, mpirun, CI).
+if (Console.IsOutputRedirected)
+{
+    AnsiConsole.Profile.Capabilities.Ansi = false;
+    AnsiConsole.Profile.Width = 200;
+}
 
 var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText or your own text.")
 {
@@ -9,6 +17,7 @@ var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText 
     EvalCommand.Create(),
     GenerateCommand.Create(),
     InfoCommand.Create(),
+    DdpCheckCommand.Create(),
     PipelineCommand.Create("run"),
 };
 var pipeline = PipelineCommand.Create("run");

@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TinyGpt.Training;
+using TinyGpt.Distributed;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -34,8 +34,27 @@ internal static class TrainCommand
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             using var collective = DistributedLaunch.CreateCollective();
-            var trained = await Workflows.TrainAsync(Read(result, result.GetValue(Run)!), collective, cancellationToken).ConfigureAwait(false);
-            return trained.Steps > 0 ? 0 : 1;
+            var settings = Read(result, result.GetValue(Run)!);
+            if (collective.WorldSize == 1)
+            {
+                await Workflows.TrainAsync(settings, collective, cancellationToken).ConfigureAwait(false);
+                return 0;
+            }
+
+            // Under MPI an exception on one rank must end the whole job, never leave the others
+            // waiting. A stop (Ctrl+C) reaches every rank at the same step, so it ends cleanly.
+            return await AbortOnFailure.RunAsync(collective, async () =>
+            {
+                try
+                {
+                    await Workflows.TrainAsync(settings, collective, cancellationToken).ConfigureAwait(false);
+                    return 0;
+                }
+                catch (OperationCanceledException)
+                {
+                    return CliErrors.Cancelled;
+                }
+            }).ConfigureAwait(false);
         }));
         return command;
     }

@@ -57,6 +57,15 @@ public sealed class Trainer
         }
     }
 
+    /// <summary>Where metrics, checkpoints and the final model go; null when nothing is written.</summary>
+    public RunDirectory? RunDirectory => _run;
+
+    /// <summary>The logger the trainer reports to.</summary>
+    public ILogger Logger => _logger;
+
+    /// <summary>The ranks this trainer runs with.</summary>
+    public ICollective Collective => _collective;
+
     /// <summary>The model being trained.</summary>
     public GptModel Model { get; }
 
@@ -70,10 +79,10 @@ public sealed class Trainer
     public int ContextLength { get; }
 
     /// <summary>Size of the gradient buckets averaged across ranks in one all-reduce each.</summary>
-    public long GradientBucketBytes { get; init; } = 25L << 20;
+    public long GradientBucketBytes { get; set; } = 25L << 20;
 
     /// <summary>Compares a checksum of the parameters across ranks after every step and fails when replicas drift apart (costs one small all-gather per step).</summary>
-    public bool CheckReplicasEachStep { get; init; }
+    public bool CheckReplicasEachStep { get; set; }
 
     /// <summary>Called on every rank after each optimizer step with the step number; tests use it to inspect replicas.</summary>
     internal Action<int>? AfterStep { get; init; }
