@@ -1,8 +1,10 @@
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using TinyGpt.Chat;
 using TinyGpt.Generation;
 
 namespace TinyGpt.Hosting;
@@ -13,8 +15,9 @@ public static class TinyGptServiceCollectionExtensions
     /// <summary>
     /// Registers a singleton <see cref="TextGenerator"/> loaded from <see cref="TinyGptOptions.RunDirectory"/>
     /// the first time it is resolved (not at registration), logging through the container's
-    /// <see cref="ILoggerFactory"/> when there is one. The generator is thread-safe: concurrent
-    /// requests take turns, one whole generation at a time.
+    /// <see cref="ILoggerFactory"/> when there is one, and an <see cref="IChatClient"/>
+    /// (<see cref="TinyGptChatClient"/>) over it. The generator is thread-safe: concurrent requests
+    /// take turns, one whole generation at a time.
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="configure">Sets the options; may be null when they are configured elsewhere, for example with <c>services.Configure&lt;TinyGptOptions&gt;(configuration.GetSection("TinyGpt"))</c>.</param>
@@ -36,6 +39,7 @@ public static class TinyGptServiceCollectionExtensions
             var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("TinyGpt") ?? NullLogger.Instance;
             return TinyGptRun.LoadGenerator(settings.RunDirectory!, settings.Device, logger);
         });
+        services.TryAddSingleton<IChatClient>(provider => new TinyGptChatClient(provider.GetRequiredService<TextGenerator>()));
         return services;
     }
 
