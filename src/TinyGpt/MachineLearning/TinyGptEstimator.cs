@@ -122,6 +122,11 @@ public sealed class TinyGptEstimator : IEstimator<TinyGptTransformer>
             problems.Add($"{nameof(_options.RunDirectory)} must name the folder to train in.");
         }
 
+        if (_options.Preset?.Trim().ToUpperInvariant() is not ("TINY" or "SMALL" or "SEED"))
+        {
+            problems.Add($"{nameof(_options.Preset)} must be tiny, small or seed (got '{_options.Preset}').");
+        }
+
         if (_options.Sampling is null)
         {
             problems.Add($"{nameof(_options.Sampling)} must not be null; use SamplingOptions.Greedy.");

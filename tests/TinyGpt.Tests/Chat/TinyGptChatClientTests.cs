@@ -7,6 +7,7 @@ using TinyGpt.Tests.Hosting;
 
 namespace TinyGpt.Tests.Chat;
 
+[Collection(TrainingCollection.Name)]
 public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     private static readonly ChatOptions Greedy = new() { Temperature = 0, MaxOutputTokens = 16 };

@@ -5,6 +5,7 @@ using TinyGpt.Training;
 
 namespace TinyGpt.Tests.Hosting;
 
+[Collection(TrainingCollection.Name)]
 public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens };

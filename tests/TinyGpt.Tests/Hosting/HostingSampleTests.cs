@@ -7,6 +7,7 @@ using TinyGpt.Generation;
 namespace TinyGpt.Tests.Hosting;
 
 /// <summary>Starts samples/TinyGpt.Hosting as its own process on 127.0.0.1 and talks to it over HTTP.</summary>
+[Collection(TrainingCollection.Name)]
 public partial class HostingSampleTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     private static string SamplePath => typeof(HostingSampleTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "HostingSamplePath").Value!;

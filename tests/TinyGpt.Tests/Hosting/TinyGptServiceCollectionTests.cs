@@ -9,6 +9,7 @@ using TinyGpt.Tests.Data;
 
 namespace TinyGpt.Tests.Hosting;
 
+[Collection(TrainingCollection.Name)]
 public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
 {
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 10, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens };

@@ -5,6 +5,7 @@ using TinyGpt.Tests.Data;
 
 namespace TinyGpt.Tests.MachineLearning;
 
+[Collection(TrainingCollection.Name)]
 public sealed class TinyGptEstimatorTests : IDisposable
 {
     private static readonly string[] Sentences =
@@ -94,7 +95,8 @@ public sealed class TinyGptEstimatorTests : IDisposable
         var options = Options();
         options.RunDirectory = null;
         options.MaxNewTokens = 0;
-        FluentActions.Invoking(() => ml.Transforms.Text.TrainTinyGpt(options)).Should().Throw<ArgumentException>().WithMessage("*RunDirectory*MaxNewTokens*");
+        options.Preset = "huge";
+        FluentActions.Invoking(() => ml.Transforms.Text.TrainTinyGpt(options)).Should().Throw<ArgumentException>().WithMessage("*RunDirectory*Preset*'huge'*MaxNewTokens*");
 
         var estimator = ml.Transforms.Text.TrainTinyGpt(OptionsWithText("Body"));
         FluentActions.Invoking(() => estimator.Fit(Corpus(ml))).Should().Throw<ArgumentException>().WithMessage("*no 'Body' column*");
