@@ -2,9 +2,24 @@
 // MLContext (as another process would) and completes prompts with a prediction engine.
 //
 //   dotnet run --project samples/TinyGpt.MLNet -- [text-file] [work-folder]
+//   dotnet run --project samples/TinyGpt.MLNet -- --load work-folder/tinygpt-pipeline.zip "prompt" ...
 using Microsoft.ML;
 using TinyGpt.MachineLearning;
 using TinyGpt.Samples.MLNet;
+
+if (args.Length > 1 && args[0] == "--load")
+{
+    // Another process: only the zip and the model store are needed.
+    var context = new MLContext().RegisterTinyGpt();
+    var pipeline = context.Model.Load(args[1], out _);
+    using var predictor = context.Model.CreatePredictionEngine<PromptRow, CompletionRow>(pipeline);
+    foreach (var prompt in args.Skip(2))
+    {
+        Console.WriteLine($"{prompt} -> {predictor.Predict(new PromptRow { Prompt = prompt }).Generated}");
+    }
+
+    return;
+}
 
 var textFile = args.Length > 0 && args[0].Length > 0 ? args[0] : null;
 var work = Path.GetFullPath(args.Length > 1 ? args[1] : Path.Combine("runs", "mlnet-sample"));
