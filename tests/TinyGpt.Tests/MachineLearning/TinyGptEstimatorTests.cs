@@ -1,3 +1,5 @@
+using System.Diagnostics;
+using System.Reflection;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using TinyGpt.MachineLearning;
@@ -46,7 +48,7 @@ public sealed class TinyGptEstimatorTests : IDisposable
         ml.Data.LoadFromEnumerable(new[] { new PromptRow { Prompt = "the quick brown" }, new PromptRow { Prompt = "every line" } });
 
     [Fact]
-    public void A_fitted_pipeline_saves_to_a_zip_that_loads_in_a_fresh_context_with_the_same_greedy_output()
+    public async Task A_fitted_pipeline_saves_to_a_zip_that_loads_in_a_fresh_context_and_another_process_with_the_same_greedy_output()
     {
         var ml = new MLContext(seed: 1);
         var model = ml.Transforms.Text.TrainTinyGpt(Options()).Fit(Corpus(ml));
@@ -68,7 +70,24 @@ public sealed class TinyGptEstimatorTests : IDisposable
 
         using var engine = fresh.Model.CreatePredictionEngine<PromptRow, GeneratedRow>(loaded);
         engine.Predict(new PromptRow { Prompt = "every line" }).Generated.Should().Be(before[1].Generated);
+
+        // And in another process: the MLNet sample's --load mode.
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in new[] { MLNetSamplePath, "--load", zip, "every line" })
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        start.Environment[TinyGptModelStore.EnvironmentVariable] = _folder.File("store");
+        using var process = Process.Start(start)!;
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        process.ExitCode.Should().Be(0, await errors);
+        output.ReplaceLineEndings("\n").Should().Be($"every line -> {before[1].Generated}\n".ReplaceLineEndings("\n"));
     }
+
+    private static string MLNetSamplePath => typeof(TinyGptEstimatorTests).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "MLNetSamplePath").Value!;
 
     [Fact]
     public void Loading_without_the_store_says_where_the_model_should_be()
