@@ -507,7 +507,7 @@ public sealed class Trainer
         return (train, validation);
     }
 
-    private static Device ResolveDevice(string name)
+    internal static Device ResolveDevice(string name)
     {
         var device = torch.device(name);
         if (device.type == DeviceType.CUDA && !torch.cuda.is_available())

@@ -10,6 +10,7 @@ using static TorchSharp.torch;
 
 namespace TinyGpt.Tests.Training;
 
+[Collection(TrainingCollection.Name)]
 public class TrainerTests
 {
     private const string Text = "the quick brown fox jumps over the lazy dog. ";

@@ -1,0 +1,171 @@
+using Microsoft.Extensions.Logging;
+using TinyGpt.Modeling;
+using TinyGpt.Training;
+
+namespace TinyGpt.Hosting;
+
+/// <summary>
+/// Configures a whole training run fluently and builds a <see cref="GptPipeline"/> that prepares
+/// the data, trains, evaluates and generates:
+/// <code>
+/// using var pipeline = new GptBuilder()
+///     .WithCorpus(CorpusSource.Text(text))
+///     .WithTokenizer(TokenizerSource.Bpe(vocabSize: 512))
+///     .WithModel("tiny")
+///     .WithTraining(t => { t.MaxSteps = 200; t.BatchSize = 8; })
+///     .WithRunDirectory("runs/demo")
+///     .Build();
+/// await pipeline.TrainAsync();
+/// var text = await pipeline.GenerateAsync("Once upon a time");
+/// </code>
+/// </summary>
+/// <remarks>Not thread-safe: configure on one thread, then <see cref="Build"/>.</remarks>
+public sealed class GptBuilder
+{
+    private readonly List<Action<TrainingOptions>> _training = [];
+    private CorpusSource? _corpus;
+    private TokenizerSource _tokenizer = TokenizerSource.Bpe();
+    private GptConfig? _config;
+    private string? _preset;
+    private string? _runDirectory;
+    private ILogger? _logger;
+    private ICollective? _collective;
+    private long _seed = 1337;
+
+    /// <summary>What to train on (required).</summary>
+    public GptBuilder WithCorpus(CorpusSource corpus)
+    {
+        _corpus = corpus;
+        return this;
+    }
+
+    /// <summary>Which tokenizer to use; the default trains a 16,000-token BPE on the corpus.</summary>
+    public GptBuilder WithTokenizer(TokenizerSource tokenizer)
+    {
+        _tokenizer = tokenizer;
+        return this;
+    }
+
+    /// <summary>The model's shape; its <see cref="GptConfig.VocabSize"/> is replaced by the tokenizer's. The default is the <c>tiny</c> preset.</summary>
+    public GptBuilder WithModel(GptConfig config)
+    {
+        _config = config;
+        _preset = null;
+        return this;
+    }
+
+    /// <summary>The model's shape by preset name: <c>tiny</c>, <c>small</c> or <c>seed</c>.</summary>
+    public GptBuilder WithModel(string preset)
+    {
+        _preset = preset;
+        _config = null;
+        return this;
+    }
+
+    /// <summary>Changes the training options (batch size, steps, learning rate, device...); may be called more than once.</summary>
+    public GptBuilder WithTraining(Action<TrainingOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        _training.Add(configure);
+        return this;
+    }
+
+    /// <summary>The run folder for the tokenizer, token files, checkpoints, metrics and the final model (required).</summary>
+    public GptBuilder WithRunDirectory(string path)
+    {
+        _runDirectory = path;
+        return this;
+    }
+
+    /// <summary>Where preparation and training log to; the default logs nothing.</summary>
+    public GptBuilder WithLogger(ILogger logger)
+    {
+        _logger = logger;
+        return this;
+    }
+
+    /// <summary>Trains data-parallel with the ranks of <paramref name="collective"/> (for example an MPI collective from TinyGpt.Distributed).</summary>
+    public GptBuilder WithCollective(ICollective collective)
+    {
+        _collective = collective;
+        return this;
+    }
+
+    /// <summary>Seed of the model's initial weights.</summary>
+    public GptBuilder WithSeed(long seed)
+    {
+        _seed = seed;
+        return this;
+    }
+
+    /// <summary>Checks everything at once and builds the pipeline. Nothing is downloaded or trained yet.</summary>
+    /// <exception cref="GptBuilderValidationException">Something is missing or invalid; <see cref="GptBuilderValidationException.Problems"/> lists every problem.</exception>
+    public GptPipeline Build()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(_runDirectory))
+        {
+            problems.Add("No run folder: call WithRunDirectory(path).");
+        }
+
+        if (_corpus is null)
+        {
+            problems.Add("No corpus: call WithCorpus(CorpusSource.WikiText()), CorpusSource.TextFiles(...) or CorpusSource.Text(...).");
+        }
+        else
+        {
+            problems.AddRange(_corpus.Validate());
+        }
+
+        if (_tokenizer is null)
+        {
+            problems.Add("The tokenizer is null: call WithTokenizer(TokenizerSource.Bpe(...)) or TokenizerSource.Gpt2.");
+        }
+        else
+        {
+            problems.AddRange(_tokenizer.Validate());
+        }
+
+        var config = _config;
+        if (_preset is not null)
+        {
+            try
+            {
+                config = GptConfig.FromPreset(_preset);
+            }
+            catch (ArgumentException e)
+            {
+                problems.Add(e.Message.Split(" (Parameter", 2)[0]);
+            }
+        }
+        else
+        {
+            config ??= GptConfig.Tiny;
+        }
+
+        if (config is not null)
+        {
+            // The vocabulary comes from the tokenizer, so it is not checked here.
+            problems.AddRange(config.Validate().Where(p => !p.StartsWith(nameof(GptConfig.VocabSize), StringComparison.Ordinal)).Select(p => "Model: " + p));
+        }
+
+        var training = new TrainingOptions();
+        foreach (var configure in _training)
+        {
+            configure(training);
+        }
+
+        problems.AddRange(training.Validate().Select(p => "Training: " + p));
+        if (config is not null && training.ContextLength > config.ContextLength)
+        {
+            problems.Add($"Training: ContextLength ({training.ContextLength}) is longer than the model's context length ({config.ContextLength}).");
+        }
+
+        if (problems.Count > 0)
+        {
+            throw new GptBuilderValidationException(problems);
+        }
+
+        return new GptPipeline(_runDirectory!, _corpus!, _tokenizer!, config!, training, _seed, _logger, _collective);
+    }
+}

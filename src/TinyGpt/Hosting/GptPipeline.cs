@@ -1,0 +1,226 @@
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using TinyGpt.Generation;
+using TinyGpt.Modeling;
+using TinyGpt.Runs;
+using TinyGpt.Training;
+
+namespace TinyGpt.Hosting;
+
+/// <summary>
+/// A configured training run, built by <see cref="GptBuilder"/>: prepares the corpus and tokenizer
+/// (<see cref="RunPreparer"/>), trains (<see cref="Trainer"/>), evaluates and generates. Without a
+/// call to <see cref="TrainAsync"/>, evaluation and generation use the model already trained in the
+/// run folder (<c>model.safetensors</c> or the latest checkpoint).
+/// </summary>
+/// <remarks>
+/// Thread-safe: preparation, training and model loading take turns; generations are serialised by
+/// the underlying <see cref="TextGenerator"/>. Do not generate while training the same pipeline:
+/// generation waits until training has finished. Training again replaces the pipeline's model;
+/// generators handed out earlier by <see cref="GetGeneratorAsync"/> keep the model they had.
+/// </remarks>
+public sealed class GptPipeline : IDisposable
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CorpusSource _corpus;
+    private readonly TokenizerSource _tokenizer;
+    private readonly long _seed;
+    private readonly ILogger _logger;
+    private readonly ICollective? _collective;
+    private PreparedRun? _run;
+    private GptModel? _model;
+    private TextGenerator? _generator;
+    private bool _disposed;
+
+    internal GptPipeline(string runDirectory, CorpusSource corpus, TokenizerSource tokenizer, GptConfig model, TrainingOptions training, long seed, ILogger? logger, ICollective? collective)
+    {
+        RunDirectory = Path.GetFullPath(runDirectory);
+        _corpus = corpus;
+        _tokenizer = tokenizer;
+        ModelConfig = model;
+        TrainingOptions = training;
+        _seed = seed;
+        _logger = logger ?? NullLogger.Instance;
+        _collective = collective;
+    }
+
+    /// <summary>The run folder.</summary>
+    public string RunDirectory { get; }
+
+    /// <summary>The model's shape as configured; the vocabulary size is set from the tokenizer when training starts.</summary>
+    public GptConfig ModelConfig { get; }
+
+    /// <summary>The training options (a validated copy; changing it after <see cref="GptBuilder.Build"/> has no effect on a run under way).</summary>
+    public TrainingOptions TrainingOptions { get; }
+
+    /// <summary>Prepares the run folder: gets the corpus, trains or reuses the tokenizer, encodes the splits. Reuses what is already there; <see cref="TrainAsync"/> calls it when needed.</summary>
+    /// <param name="status">Receives human-readable progress lines.</param>
+    /// <param name="cancellationToken">Stops between steps.</param>
+    public async Task<PreparedRun> PrepareAsync(IProgress<string>? status = null, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await PrepareCoreAsync(status, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Prepares the run if needed, then trains a fresh model on it, writing checkpoints, metrics and <c>model.safetensors</c> to the run folder.</summary>
+    /// <param name="progress">Receives a snapshot after each logged step.</param>
+    /// <param name="cancellationToken">Stops after the current step; a checkpoint is saved first, then <see cref="OperationCanceledException"/> is thrown.</param>
+    public async Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
+            var config = (ModelConfig with { VocabSize = run.Tokenizer.VocabSize }).EnsureValid();
+            if (_collective?.IsPrimary ?? true)
+            {
+                File.WriteAllText(run.Directory.ConfigPath, JsonSerializer.Serialize(config, Json));
+            }
+
+            var model = new GptModel(config, _seed);
+            try
+            {
+                var trainer = new Trainer(model, run.CreateTrainingData(), TrainingOptions, run.Directory, _logger, _collective);
+                var result = await trainer.TrainAsync(progress, cancellationToken).ConfigureAwait(false);
+                ReplaceModel(model);
+                return result;
+            }
+            catch
+            {
+                model.Dispose();
+                throw;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Scores the model on a prepared split (<c>train</c>, <c>valid</c> or <c>test</c>).</summary>
+    /// <param name="split">The split to score.</param>
+    /// <param name="cancellationToken">Cancels before scoring starts.</param>
+    /// <exception cref="ArgumentException">The run has no such split.</exception>
+    /// <exception cref="FileNotFoundException">Nothing was trained yet.</exception>
+    public async Task<EvaluationResult> EvaluateAsync(string split = "valid", CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(split);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
+            var info = run.GetSplit(split);
+            var model = GetModelCore(run);
+            var tokens = run.OpenTokens(split);
+            var settings = new EvaluationSettings { BatchSize = TrainingOptions.BatchSize, ContextLength = TrainingOptions.ContextLength, Bytes = info.Bytes, Words = info.Words };
+            return await Task.Run(() => ModelEvaluator.Evaluate(model, tokens, settings), cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>Generates a completion of <paramref name="prompt"/> (without the prompt).</summary>
+    /// <exception cref="FileNotFoundException">Nothing was trained yet.</exception>
+    public async Task<string> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var generator = await GetGeneratorAsync(cancellationToken).ConfigureAwait(false);
+        return await generator.GenerateAsync(prompt, options, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>Streams the completion of <paramref name="prompt"/> piece by piece as text forms.</summary>
+    /// <exception cref="FileNotFoundException">Nothing was trained yet.</exception>
+    public async IAsyncEnumerable<string> GenerateStreamingAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        var generator = await GetGeneratorAsync(cancellationToken).ConfigureAwait(false);
+        await foreach (var piece in generator.GenerateStreamingAsync(prompt, options, cancellationToken).ConfigureAwait(false))
+        {
+            yield return piece;
+        }
+    }
+
+    /// <summary>The generator over the trained model (training it is up to you: this loads what the run folder holds).</summary>
+    /// <exception cref="FileNotFoundException">Nothing was trained yet.</exception>
+    public async Task<TextGenerator> GetGeneratorAsync(CancellationToken cancellationToken = default)
+    {
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
+            var model = GetModelCore(run);
+            return _generator ??= new TextGenerator(model, run.Tokenizer);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <inheritdoc />
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _model?.Dispose();
+        _run?.Dispose();
+        _gate.Dispose();
+    }
+
+    private async Task<PreparedRun> PrepareCoreAsync(IProgress<string>? status, CancellationToken cancellationToken)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (_run is not null)
+        {
+            return _run;
+        }
+
+        var options = new RunPreparationOptions { RunDirectory = RunDirectory };
+        _corpus.ApplyTo(options);
+        _tokenizer.ApplyTo(options);
+        var logged = new LoggingProgress(_logger, status);
+        _logger.LogInformation("Preparing {Run}: corpus {Corpus}, tokenizer {Tokenizer}.", RunDirectory, _corpus.Description, _tokenizer.Kind);
+        _run = await RunPreparer.PrepareAsync(options, logged, cancellationToken).ConfigureAwait(false);
+        return _run;
+    }
+
+    private GptModel GetModelCore(PreparedRun run)
+    {
+        if (_model is null)
+        {
+            ReplaceModel(TinyGptRun.LoadModel(run.Directory.Path, TrainingOptions.Device, _logger));
+        }
+
+        return _model!;
+    }
+
+    private void ReplaceModel(GptModel model)
+    {
+        // The previous model is not disposed: a generator handed out earlier may still be using it.
+        _model = model;
+        _generator = null;
+    }
+
+    private sealed class LoggingProgress(ILogger logger, IProgress<string>? inner) : IProgress<string>
+    {
+        public void Report(string value)
+        {
+            logger.LogInformation("{Status}", value);
+            inner?.Report(value);
+        }
+    }
+}

@@ -1,0 +1,35 @@
+namespace TinyGpt.Hosting;
+
+/// <summary>
+/// Where <see cref="TinyGptServiceCollectionExtensions.AddTinyGpt"/> loads the model from. Plain
+/// settable properties, so they bind from configuration, for example a <c>"TinyGpt"</c> section:
+/// <c>{ "RunDirectory": "runs/demo", "Device": "cpu" }</c>.
+/// </summary>
+public sealed class TinyGptOptions
+{
+    /// <summary>The configuration section these options are conventionally bound from.</summary>
+    public const string SectionName = "TinyGpt";
+
+    /// <summary>The trained run folder (<c>model.safetensors</c> or a checkpoint, and the tokenizer). Required.</summary>
+    public string? RunDirectory { get; set; }
+
+    /// <summary>Device to generate on: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
+    public string Device { get; set; } = "cpu";
+
+    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var problems = new List<string>();
+        if (string.IsNullOrWhiteSpace(RunDirectory))
+        {
+            problems.Add($"{nameof(RunDirectory)} must name a trained run folder (set TinyGpt:RunDirectory).");
+        }
+
+        if (string.IsNullOrWhiteSpace(Device))
+        {
+            problems.Add($"{nameof(Device)} must name a device such as cpu or cuda.");
+        }
+
+        return problems;
+    }
+}

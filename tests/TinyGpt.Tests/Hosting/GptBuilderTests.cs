@@ -1,0 +1,107 @@
+using TinyGpt.Generation;
+using TinyGpt.Hosting;
+using TinyGpt.Tests.Data;
+using TinyGpt.Training;
+
+namespace TinyGpt.Tests.Hosting;
+
+[Collection(TrainingCollection.Name)]
+public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
+{
+    private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens };
+
+    [Fact]
+    public void Build_lists_every_problem_at_once()
+    {
+        var builder = new GptBuilder()
+            .WithModel("huge")
+            .WithTokenizer(TokenizerSource.Bpe(vocabSize: 10))
+            .WithTraining(t => { t.BatchSize = 0; t.LearningRate = -1; });
+
+        var error = FluentActions.Invoking(builder.Build).Should().Throw<GptBuilderValidationException>().Which;
+
+        error.Problems.Should().HaveCount(6);
+        error.Problems.Should().Contain(p => p.Contains("WithRunDirectory", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.Contains("No corpus", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.Contains("'huge'", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.Contains("vocabulary size", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.StartsWith("Training: BatchSize", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.StartsWith("Training: LearningRate", StringComparison.Ordinal));
+        error.Message.Should().Contain("6 problem(s)");
+    }
+
+    [Fact]
+    public void Build_checks_the_corpus_and_the_training_context_against_the_model()
+    {
+        using var folder = new TempDirectory();
+        var builder = new GptBuilder()
+            .WithRunDirectory(folder.Path)
+            .WithCorpus(CorpusSource.TextFiles([folder.File("missing.txt")]))
+            .WithModel("tiny")
+            .WithTraining(t => t.ContextLength = 4096);
+
+        var error = FluentActions.Invoking(builder.Build).Should().Throw<GptBuilderValidationException>().Which;
+
+        error.Problems.Should().HaveCount(2);
+        error.Problems.Should().Contain(p => p.Contains("missing.txt", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.Contains("ContextLength (4096)", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_pipeline_trains_into_the_run_folder_and_the_loss_falls()
+    {
+        run.Result.Steps.Should().Be(60);
+        File.Exists(Path.Combine(run.RunDirectory, "model.safetensors")).Should().BeTrue();
+        File.Exists(Path.Combine(run.RunDirectory, "corpus", "text.txt")).Should().BeTrue();
+        var evaluation = await run.Pipeline.EvaluateAsync("valid");
+        evaluation.Loss.Should().BeLessThan(Math.Log(300) / 2, "a tiny model learns three repeated sentences well in 60 steps");
+        await FluentActions.Awaiting(() => run.Pipeline.EvaluateAsync("test")).Should().ThrowAsync<ArgumentException>().WithMessage("*no 'test' split*");
+    }
+
+    [Fact]
+    public async Task Streaming_and_whole_generation_agree_and_match_the_one_call_loader()
+    {
+        var whole = await run.Pipeline.GenerateAsync("the quick brown", Greedy);
+        var pieces = new List<string>();
+        await foreach (var piece in run.Pipeline.GenerateStreamingAsync("the quick brown", Greedy))
+        {
+            pieces.Add(piece);
+        }
+
+        whole.Should().NotBeEmpty();
+        string.Concat(pieces).Should().Be(whole);
+        var loaded = TinyGptRun.LoadGenerator(run.RunDirectory);
+        loaded.Generate("the quick brown", Greedy).Should().Be(whole);
+    }
+
+    [Fact]
+    public async Task A_second_pipeline_on_a_trained_run_generates_without_training_again()
+    {
+        using var again = TrainedRunFixture.Builder(run.RunDirectory).Build();
+        var expected = await run.Pipeline.GenerateAsync("every line", Greedy);
+        (await again.GenerateAsync("every line", Greedy)).Should().Be(expected);
+    }
+
+    [Fact]
+    public void Loading_a_run_that_was_never_trained_says_so()
+    {
+        using var folder = new TempDirectory();
+        FluentActions.Invoking(() => TinyGptRun.LoadModel(folder.Path)).Should().Throw<FileNotFoundException>().WithMessage("*no trained model yet*");
+        FluentActions.Invoking(() => TinyGptRun.LoadGenerator(folder.Path)).Should().Throw<FileNotFoundException>().WithMessage("*not a prepared run folder*");
+    }
+
+    [Fact]
+    public async Task Training_reports_progress()
+    {
+        using var folder = new TempDirectory();
+        using var pipeline = TrainedRunFixture.Builder(folder.Path).WithTraining(t => { t.MaxSteps = 4; t.LogInterval = 1; }).Build();
+        var reports = new List<TrainingProgress>();
+        await pipeline.TrainAsync(new Progress(reports.Add));
+        reports.Select(r => r.Step).Should().Equal(1, 2, 3, 4);
+    }
+
+    private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => report(value);
+    }
+}
