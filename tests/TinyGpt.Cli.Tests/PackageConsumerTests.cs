@@ -1,0 +1,108 @@
+using System.Diagnostics;
+
+namespace TinyGpt.Cli.Tests;
+
+/// <summary>
+/// Proves that <c>dotnet add package TinyGpt</c> works: packs the libraries, creates a fresh
+/// console app outside the repository that references them from a local folder feed plus a CPU
+/// backend, and runs a tiny train + generate in it (TorchSharp loading through the package's
+/// buildTransitive fix, not the repository's).
+/// </summary>
+public sealed class PackageConsumerTests : IDisposable
+{
+    private readonly string _root = Path.Combine(Path.GetTempPath(), "tinygpt-consumer-" + Guid.NewGuid().ToString("N"));
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_root))
+        {
+            Directory.Delete(_root, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void A_fresh_app_that_adds_the_packed_packages_trains_and_generates()
+    {
+        var repo = Path.GetFullPath(Path.Combine(CliRunner.CliDirectory, "..", "..", "..", "..", ".."));
+        var feed = Path.Combine(_root, "feed");
+        var app = Path.Combine(_root, "app");
+        Directory.CreateDirectory(app);
+        // A version nobody else uses, so the NuGet cache cannot hand back an older package.
+        var version = $"0.0.0-test{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId}";
+        foreach (var project in new[] { "src/TinyGpt/TinyGpt.csproj", "src/TinyGpt.Distributed/TinyGpt.Distributed.csproj" })
+        {
+            Run(repo, "dotnet", "pack", Path.Combine(repo, project), "-c", "Release", "-o", feed, $"-p:PackageVersion={version}", "--nologo", "-v", "q");
+        }
+
+        File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
+            <?xml version="1.0" encoding="utf-8"?>
+            <configuration>
+              <packageSources>
+                <clear />
+                <add key="local" value="{feed}" />
+                <add key="nuget.org" value="https://api.nuget.org/v3/index.json" />
+              </packageSources>
+            </configuration>
+            """);
+        File.WriteAllText(Path.Combine(app, "Consumer.csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <Nullable>enable</Nullable>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="TinyGpt" Version="{version}" />
+                <PackageReference Include="TinyGpt.Distributed" Version="{version}" />
+                <PackageReference Include="libtorch-cpu-linux-x64" Version="2.10.0" Condition="$([MSBuild]::IsOSPlatform('Linux'))" />
+                <PackageReference Include="libtorch-cpu-win-x64" Version="2.10.0" Condition="$([MSBuild]::IsOSPlatform('Windows'))" />
+                <PackageReference Include="libtorch-cpu-osx-arm64" Version="2.10.0" Condition="$([MSBuild]::IsOSPlatform('OSX'))" />
+              </ItemGroup>
+            </Project>
+            """);
+        File.WriteAllText(Path.Combine(app, "Program.cs"), """
+            using TinyGpt.Generation;
+            using TinyGpt.Hosting;
+            using TinyGpt.Modeling;
+
+            var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog.\n", 60));
+            using var pipeline = new GptBuilder()
+                .WithCorpus(CorpusSource.Text(text))
+                .WithTokenizer(TokenizerSource.Bpe(vocabSize: 300))
+                .WithModel(GptConfig.Tiny with { ContextLength = 32, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 })
+                .WithTraining(t => { t.MaxSteps = 80; t.BatchSize = 8; t.LearningRate = 3e-3; t.EvalInterval = 0; })
+                .WithRunDirectory(Path.Combine(AppContext.BaseDirectory, "run"))
+                .Build();
+            var result = await pipeline.TrainAsync();
+            var completion = await pipeline.GenerateAsync("the quick brown", new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy });
+            Console.WriteLine($"loss={result.FinalLoss:F3}");
+            Console.WriteLine($"completion={completion}");
+            return result.FinalLoss < 2.0 && completion.Contains("fox", StringComparison.Ordinal) ? 0 : 1;
+            """);
+
+        var output = Run(app, "dotnet", "run", "-c", "Release", "--nologo");
+        output.Should().Contain("completion=").And.Contain("fox");
+    }
+
+    private static string Run(string directory, string file, params string[] args)
+    {
+        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in args)
+        {
+            start.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
+        {
+            process.Kill(entireProcessTree: true);
+            throw new TimeoutException($"{file} {string.Join(' ', args)} timed out in {directory}.");
+        }
+
+        process.ExitCode.Should().Be(0, $"'{file} {string.Join(' ', args)}' should succeed:\n{output.Result}\n{error.Result}");
+        return output.Result;
+    }
+}
