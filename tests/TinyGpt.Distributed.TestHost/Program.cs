@@ -19,7 +19,7 @@ const string Usage = """
       throw-on-rank N              rank N throws; the job must abort, not hang
       allreduce-bench BYTES [ITERATIONS]
                                    time raw float32 all-reduces of BYTES bytes
-    """;
+    """ + "\n" + TrainingRun.Usage;
 
 if (args.Length == 0)
 {
@@ -38,6 +38,7 @@ return AbortOnFailure.Run(collective, () => args[0] switch
     "allreduce-demo" => AllReduceDemo(collective),
     "collectives-check" => CollectivesCheck.Run(collective, args[1..]),
     "throw-on-rank" => ThrowOnRank(collective, int.Parse(args[1], CultureInfo.InvariantCulture)),
+    "train" => TrainingRun.Run(collective, args[1..]),
     "allreduce-bench" => AllReduceBench(collective, long.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100),
     _ => UnknownCommand(args[0]),
 });

@@ -20,7 +20,17 @@ internal static class MpiRun
         TestHost(ranks, timeout, new Dictionary<string, string>(), args);
 
     /// <summary>As <see cref="TestHost(int, TimeSpan, string[])"/>, with extra environment variables for every rank.</summary>
-    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Launch([], ranks, TestHostPath(), timeout, environment, args);
+
+    /// <summary>Runs the real <c>tinygpt</c> CLI (samples/TinyGpt.Cli build output) under <c>mpirun -np <paramref name="ranks"/></c>.</summary>
+    public static MpiRunResult Cli(int ranks, TimeSpan timeout, params string[] args) =>
+        Launch([], ranks, CliPath(), timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Runs <c>mpirun [mpirunOptions] -np ranks dotnet assembly args</c>; kills the whole tree at <paramref name="timeout"/>.
+    /// </summary>
+    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
         var (mpirun, isOpenMpi) = Launcher.Value;
         var start = new ProcessStartInfo(mpirun)
@@ -34,6 +44,11 @@ internal static class MpiRun
             // Tests run as root in containers, and with more ranks than the CI runner's cores.
             start.ArgumentList.Add("--allow-run-as-root");
             start.ArgumentList.Add("--oversubscribe");
+        }
+
+        foreach (var option in mpirunOptions)
+        {
+            start.ArgumentList.Add(option);
         }
 
         foreach (var (name, value) in environment)
@@ -50,7 +65,7 @@ internal static class MpiRun
         start.ArgumentList.Add("-np");
         start.ArgumentList.Add(ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(DotnetHost());
-        start.ArgumentList.Add(TestHostPath());
+        start.ArgumentList.Add(assembly);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -114,6 +129,21 @@ internal static class MpiRun
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
+
+    /// <summary>The path of the test host assembly that the training and collective tests launch.</summary>
+    public static string TestHostAssembly => TestHostPath();
+
+    private static string CliPath()
+    {
+        // tests/TinyGpt.Distributed.Tests/bin/<Configuration>/net10.0 -> samples/TinyGpt.Cli/bin/<Configuration>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = here.Parent!.Name;
+        var repo = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(repo, "samples", "TinyGpt.Cli", "bin", configuration, here.Name, "TinyGpt.Cli.dll");
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"The tinygpt CLI was not built at '{path}'. Build tests/TinyGpt.Distributed.Tests (it builds the CLI too) or the solution first.");
+    }
 
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
