@@ -23,22 +23,36 @@ internal static class MpiRun
     public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
         Launch([], ranks, TestHostPath(), timeout, environment, args);
 
+    /// <summary>Runs the test host with extra mpirun options (a host file, MCA parameters), the mpirun process itself started through <paramref name="launchPrefix"/> (for example <c>ip netns exec NAME</c>).</summary>
+    public static MpiRunResult TestHostWith(IReadOnlyList<string> launchPrefix, IReadOnlyList<string> mpirunOptions, int ranks, TimeSpan timeout, params string[] args) =>
+        Launch(mpirunOptions, ranks, TestHostPath(), timeout, new Dictionary<string, string>(), args, launchPrefix);
+
     /// <summary>Runs the real <c>tinygpt</c> CLI (samples/TinyGpt.Cli build output) under <c>mpirun -np <paramref name="ranks"/></c>.</summary>
     public static MpiRunResult Cli(int ranks, TimeSpan timeout, params string[] args) =>
         Launch([], ranks, CliPath(), timeout, new Dictionary<string, string>(), args);
 
     /// <summary>
-    /// Runs <c>mpirun [mpirunOptions] -np ranks dotnet assembly args</c>; kills the whole tree at <paramref name="timeout"/>.
+    /// Runs <c>[launchPrefix] mpirun [mpirunOptions] -np ranks dotnet assembly args</c>; kills the whole tree at <paramref name="timeout"/>.
     /// </summary>
-    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix = null)
     {
         var (mpirun, isOpenMpi) = Launcher.Value;
-        var start = new ProcessStartInfo(mpirun)
+        var start = new ProcessStartInfo(launchPrefix is { Count: > 0 } ? launchPrefix[0] : mpirun)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (launchPrefix is { Count: > 0 })
+        {
+            foreach (var part in launchPrefix.Skip(1))
+            {
+                start.ArgumentList.Add(part);
+            }
+
+            start.ArgumentList.Add(mpirun);
+        }
+
         if (isOpenMpi)
         {
             // Tests run as root in containers, and with more ranks than the CI runner's cores.
@@ -129,9 +143,6 @@ internal static class MpiRun
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
-
-    /// <summary>The path of the test host assembly that the training and collective tests launch.</summary>
-    public static string TestHostAssembly => TestHostPath();
 
     private static string CliPath()
     {
