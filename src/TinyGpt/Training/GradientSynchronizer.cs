@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -42,6 +43,18 @@ internal sealed class GradientSynchronizer
 
     public int BucketCount => _buckets.Count;
 
+    /// <summary>Bytes of gradients averaged per call: the parameters' total size.</summary>
+    public long TotalBytes => _buckets.Sum(bucket => bucket.Sum(p => p.NumberOfElements * p.ElementSize));
+
+    /// <summary>Wall time spent in <see cref="AverageGradients"/> so far (packing, all-reduces, waits and unpacking); for benchmarks.</summary>
+    public TimeSpan Elapsed { get; private set; }
+
+    /// <summary>Benchmarks only: a barrier before each averaging, so that <see cref="Elapsed"/> leaves out the wait for slower ranks (counted in <see cref="SkewElapsed"/>).</summary>
+    public bool SeparateSkew { get; set; }
+
+    /// <summary>Time spent in the barriers of <see cref="SeparateSkew"/>: waiting for the slowest rank to finish its backward pass.</summary>
+    public TimeSpan SkewElapsed { get; private set; }
+
     /// <summary>Replaces every gradient by its mean over the ranks.</summary>
     public void AverageGradients()
     {
@@ -50,6 +63,14 @@ internal sealed class GradientSynchronizer
             return;
         }
 
+        if (SeparateSkew)
+        {
+            var skew = Stopwatch.StartNew();
+            _collective.Barrier();
+            SkewElapsed += skew.Elapsed;
+        }
+
+        var watch = Stopwatch.StartNew();
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var pending = new List<(Tensor Flat, Tensor[] Parameters, ICollectiveRequest Request)>();
@@ -81,5 +102,7 @@ internal sealed class GradientSynchronizer
                 offset += count;
             }
         }
+
+        Elapsed += watch.Elapsed;
     }
 }
