@@ -1,5 +1,5 @@
 // Benchmarks print numbers and ratios measured in the same run; they assert nothing.
-// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train> [options]
+// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train|ddp> [options]
 using TinyGpt.Benchmarks;
 
 return args.Length == 0 ? Usage() : args[0] switch
@@ -7,11 +7,12 @@ return args.Length == 0 ? Usage() : args[0] switch
     "model" => ModelBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     "train" => TrainingBenchmark.Run(args[1..]),
+    "ddp" => DdpBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train, ddp");
     return 2;
 }

@@ -10,8 +10,6 @@ using TorchSharp;
 const string Usage = """
     usage: TinyGpt.Distributed.TestHost <command>
       env                          print the detected launch environment and the collective's view
-      ddp-check [--inject-fault R] [--quick]
-                                   run the communication check; rank R corrupts a result when asked
       allreduce-demo               all-reduce each rank's rank + 1 and check the sum
       collectives-check [--chunk-bytes N]
                                    all-reduce (all dtypes, staged and async), broadcast, all-gather;
@@ -19,7 +17,7 @@ const string Usage = """
       throw-on-rank N              rank N throws; the job must abort, not hang
       allreduce-bench BYTES [ITERATIONS]
                                    time raw float32 all-reduces of BYTES bytes
-    """;
+    """ + "\n" + TrainingRun.Usage;
 
 if (args.Length == 0)
 {
@@ -34,10 +32,10 @@ using var collective = Collectives.Create();
 return AbortOnFailure.Run(collective, () => args[0] switch
 {
     "env" => PrintEnvironment(collective),
-    "ddp-check" => DdpCheck(collective, args[1..]),
     "allreduce-demo" => AllReduceDemo(collective),
     "collectives-check" => CollectivesCheck.Run(collective, args[1..]),
     "throw-on-rank" => ThrowOnRank(collective, int.Parse(args[1], CultureInfo.InvariantCulture)),
+    "train" => TrainingRun.Run(collective, args[1..]),
     "allreduce-bench" => AllReduceBench(collective, long.Parse(args[1], CultureInfo.InvariantCulture), args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 100),
     _ => UnknownCommand(args[0]),
 });
@@ -54,48 +52,6 @@ static int PrintEnvironment(ICollective collective)
     Console.WriteLine($"launch: {LaunchEnvironment.Detect()}");
     Console.WriteLine($"collective: {collective.GetType().Name} rank {collective.Rank} of {collective.WorldSize}, local rank {collective.LocalRank}");
     return 0;
-}
-
-static int DdpCheck(ICollective collective, string[] options)
-{
-    int? faultRank = null;
-    bool quick = false;
-    for (int i = 0; i < options.Length; i++)
-    {
-        switch (options[i])
-        {
-            case "--inject-fault":
-                faultRank = int.Parse(options[++i], CultureInfo.InvariantCulture);
-                break;
-            case "--quick":
-                quick = true;
-                break;
-            default:
-                throw new ArgumentException($"unknown ddp-check option '{options[i]}'");
-        }
-    }
-
-    var checkOptions = quick
-        ? new CommunicationCheckOptions
-        {
-            ElementCounts = [1, 1 << 10, 1 << 16],
-            BandwidthBytes = [8, 1 << 20],
-            Iterations = 5,
-            WarmupIterations = 1,
-            BarrierIterations = 10,
-            InjectFaultOnRank = faultRank,
-        }
-        : new CommunicationCheckOptions { InjectFaultOnRank = faultRank };
-
-    var report = CommunicationCheck.Run(collective, checkOptions);
-    if (collective.IsPrimary)
-    {
-        Console.Write(report.ToTable());
-    }
-
-    // One line per rank so a test can see that all ranks reached the same verdict.
-    Console.WriteLine($"verdict rank {collective.Rank}: {(report.Passed ? "PASSED" : "FAILED")}");
-    return report.Passed ? 0 : 1;
 }
 
 static int AllReduceDemo(ICollective collective)

@@ -87,6 +87,12 @@ public sealed class Trainer
     /// <summary>Called on every rank after each optimizer step with the step number; tests use it to inspect replicas.</summary>
     internal Action<int>? AfterStep { get; init; }
 
+    /// <summary>The gradient synchronizer of the current or last <see cref="Train"/> call; benchmarks read its timing.</summary>
+    internal GradientSynchronizer? Synchronizer { get; private set; }
+
+    /// <summary>Benchmarks only: see <see cref="GradientSynchronizer.SeparateSkew"/>.</summary>
+    internal bool SeparateGradientSkew { get; init; }
+
     /// <summary>Continues from <paramref name="checkpointPath"/> when training starts: weights, optimizer, schedule, data position and random state.</summary>
     public Trainer ResumeFrom(string checkpointPath)
     {
@@ -141,6 +147,8 @@ public sealed class Trainer
         var named = Model.NamedParameters();
         using var optimizer = new AdamW(named.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
         var synchronizer = new GradientSynchronizer(_collective, named.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
+        synchronizer.SeparateSkew = SeparateGradientSkew;
+        Synchronizer = synchronizer;
         var store = _run is null ? null : new CheckpointStore(_run.CheckpointsDirectory, Options.KeepCheckpoints);
         var tokensPerStep = (long)Options.BatchSize * _collective.WorldSize * accumulation * ContextLength;
         var flopsPerToken = Model.TrainingFlopsPerToken(ContextLength);

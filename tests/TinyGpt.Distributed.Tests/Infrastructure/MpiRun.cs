@@ -20,20 +20,49 @@ internal static class MpiRun
         TestHost(ranks, timeout, new Dictionary<string, string>(), args);
 
     /// <summary>As <see cref="TestHost(int, TimeSpan, string[])"/>, with extra environment variables for every rank.</summary>
-    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    public static MpiRunResult TestHost(int ranks, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        Launch([], ranks, TestHostPath(), timeout, environment, args);
+
+    /// <summary>Runs the test host with extra mpirun options (a host file, MCA parameters), the mpirun process itself started through <paramref name="launchPrefix"/> (for example <c>ip netns exec NAME</c>).</summary>
+    public static MpiRunResult TestHostWith(IReadOnlyList<string> launchPrefix, IReadOnlyList<string> mpirunOptions, int ranks, TimeSpan timeout, params string[] args) =>
+        Launch(mpirunOptions, ranks, TestHostPath(), timeout, new Dictionary<string, string>(), args, launchPrefix);
+
+    /// <summary>Runs the real <c>tinygpt</c> CLI (samples/TinyGpt.Cli build output) under <c>mpirun -np <paramref name="ranks"/></c>.</summary>
+    public static MpiRunResult Cli(int ranks, TimeSpan timeout, params string[] args) =>
+        Launch([], ranks, CliPath(), timeout, new Dictionary<string, string>(), args);
+
+    /// <summary>
+    /// Runs <c>[launchPrefix] mpirun [mpirunOptions] -np ranks dotnet assembly args</c>; kills the whole tree at <paramref name="timeout"/>.
+    /// </summary>
+    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix = null)
     {
         var (mpirun, isOpenMpi) = Launcher.Value;
-        var start = new ProcessStartInfo(mpirun)
+        var start = new ProcessStartInfo(launchPrefix is { Count: > 0 } ? launchPrefix[0] : mpirun)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (launchPrefix is { Count: > 0 })
+        {
+            foreach (var part in launchPrefix.Skip(1))
+            {
+                start.ArgumentList.Add(part);
+            }
+
+            start.ArgumentList.Add(mpirun);
+        }
+
         if (isOpenMpi)
         {
             // Tests run as root in containers, and with more ranks than the CI runner's cores.
             start.ArgumentList.Add("--allow-run-as-root");
             start.ArgumentList.Add("--oversubscribe");
+        }
+
+        foreach (var option in mpirunOptions)
+        {
+            start.ArgumentList.Add(option);
         }
 
         foreach (var (name, value) in environment)
@@ -50,7 +79,7 @@ internal static class MpiRun
         start.ArgumentList.Add("-np");
         start.ArgumentList.Add(ranks.ToString(System.Globalization.CultureInfo.InvariantCulture));
         start.ArgumentList.Add(DotnetHost());
-        start.ArgumentList.Add(TestHostPath());
+        start.ArgumentList.Add(assembly);
         foreach (var arg in args)
         {
             start.ArgumentList.Add(arg);
@@ -114,6 +143,18 @@ internal static class MpiRun
             .Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
             .Select(directory => Path.Combine(directory, name))
             .FirstOrDefault(File.Exists);
+
+    private static string CliPath()
+    {
+        // tests/TinyGpt.Distributed.Tests/bin/<Configuration>/net10.0 -> samples/TinyGpt.Cli/bin/<Configuration>/net10.0
+        var here = new DirectoryInfo(AppContext.BaseDirectory.TrimEnd(Path.DirectorySeparatorChar));
+        var configuration = here.Parent!.Name;
+        var repo = here.Parent!.Parent!.Parent!.Parent!.Parent!.FullName;
+        var path = Path.Combine(repo, "samples", "TinyGpt.Cli", "bin", configuration, here.Name, "TinyGpt.Cli.dll");
+        return File.Exists(path)
+            ? path
+            : throw new InvalidOperationException($"The tinygpt CLI was not built at '{path}'. Build tests/TinyGpt.Distributed.Tests (it builds the CLI too) or the solution first.");
+    }
 
     private static string DotnetHost() =>
         Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } host && File.Exists(host) ? host : "dotnet";
