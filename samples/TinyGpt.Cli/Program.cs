@@ -16,6 +16,7 @@ var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText 
     TrainCommand.Create(),
     EvalCommand.Create(),
     GenerateCommand.Create(),
+    ExportCommand.Create(),
     InfoCommand.Create(),
     DdpCheckCommand.Create(),
     PipelineCommand.Create("run"),

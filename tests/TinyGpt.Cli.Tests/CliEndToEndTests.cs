@@ -38,6 +38,13 @@ public sealed class CliEndToEndTests : IDisposable
         result.RootElement.GetProperty("word_perplexity").GetDouble().Should().BeGreaterThan(1);
         result.RootElement.GetProperty("bits_per_byte").GetDouble().Should().BeGreaterThan(0);
 
+        var exported = Path.Combine(_run, "gpt2");
+        Expect(CliRunner.Run(Timeout, "export", "--run", _run, "--output", exported));
+        foreach (var file in new[] { "model.safetensors", "config.json", "vocab.json", "merges.txt" })
+        {
+            File.Exists(Path.Combine(exported, file)).Should().BeTrue(file);
+        }
+
         var (_, text, _) = Expect(CliRunner.Run(Timeout, "generate", "--run", _run, "--prompt", "The", "--max-new-tokens", "12", "--seed", "3"));
         text.Should().StartWith("The");
         text.Trim().Length.Should().BeGreaterThan(3);

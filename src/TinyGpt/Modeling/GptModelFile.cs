@@ -43,7 +43,7 @@ public static class GptModelFile
         var content = SafeTensorsFile.Read(path);
         if (!content.Metadata.TryGetValue(FormatKey, out var format) || format != ModelFormat)
         {
-            throw new InvalidDataException($"'{path}' is not a TinyGpt model file (format '{format ?? "none"}'). Checkpoints load with CheckpointStore; Hugging Face GPT-2 files with Gpt2SafeTensors.Import.");
+            throw new InvalidDataException($"'{path}' is not a TinyGpt model file (format '{format ?? "none"}'). Checkpoints load with CheckpointStore; Hugging Face GPT-2 folders with Gpt2SafeTensors.Import.");
         }
 
         return Create(content, path, device);
