@@ -33,7 +33,12 @@ internal static class DdpBenchmark
         var mpirun = options.Get("mpirun") ?? "mpirun";
         var steps = options.Int("steps", 4);
         var workerArgs = new List<string> { "ddp", "--worker", "--steps", steps.ToString(CultureInfo.InvariantCulture) };
-        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context 256, batch 8 per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step");
+        if (options.Has("non-blocking"))
+        {
+            workerArgs.Add("--non-blocking");
+        }
+
+        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context 256, batch 8 per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step, {(options.Has("non-blocking") ? "non-blocking" : "blocking")} bucket all-reduces");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         var rows = new List<(string Transport, Dictionary<string, double> Result)>();
         foreach (var ranks in new[] { 1, 2 })
@@ -101,10 +106,10 @@ internal static class DdpBenchmark
     {
         var steps = options.Int("steps", 4);
         using var collective = Collectives.Create();
-        return AbortOnFailure.Run(collective, () => Measure(collective, steps));
+        return AbortOnFailure.Run(collective, () => Measure(collective, steps, options.Has("non-blocking")));
     }
 
-    private static int Measure(ICollective collective, int steps)
+    private static int Measure(ICollective collective, int steps, bool nonBlocking)
     {
         const int Batch = 8, Context = 256;
         torch.set_num_threads(1);
@@ -138,6 +143,7 @@ internal static class DdpBenchmark
             },
             // A barrier before averaging, so its time leaves out waiting for the slower rank (reported apart as skew).
             SeparateGradientSkew = true,
+            NonBlockingGradientAllReduce = nonBlocking,
         };
         // Reports come after step 1 and after the last step, whose window excludes step 1.
         trainer.Train(new Reporter(p => tokensPerSecond = p.TokensPerSecond));

@@ -8,8 +8,8 @@ namespace TinyGpt.Distributed;
 /// <summary>
 /// Data-parallel training across processes and nodes: the single-process <see cref="Trainer"/>
 /// with an MPI collective. Rank 0's weights are broadcast at the start, every rank trains on its
-/// shard of each global batch, gradients are averaged in flat buckets with non-blocking
-/// all-reduces (communicating only on the last micro-batch of an accumulation), losses and metrics
+/// shard of each global batch, gradients are averaged in flat buckets (one all-reduce per bucket;
+/// see <see cref="NonBlockingGradientAllReduce"/>, communicating only on the last micro-batch of an accumulation), losses and metrics
 /// are averaged, and only rank 0 writes logs, metrics, pictures and checkpoints. Every rank
 /// resumes from the same checkpoint. An exception on one rank aborts the whole job.
 /// </summary>
@@ -41,6 +41,13 @@ public sealed class DistributedTrainer : IDisposable
     {
         get => Trainer.GradientBucketBytes;
         set => Trainer.GradientBucketBytes = value;
+    }
+
+    /// <summary>Starts every bucket's all-reduce before waiting for any; see <see cref="Trainer.NonBlockingGradientAllReduce"/>.</summary>
+    public bool NonBlockingGradientAllReduce
+    {
+        get => Trainer.NonBlockingGradientAllReduce;
+        set => Trainer.NonBlockingGradientAllReduce = value;
     }
 
     /// <summary>Compares parameter checksums across ranks after every step and fails when replicas drift (on in tests; costs one small all-gather per step).</summary>

@@ -81,6 +81,13 @@ public sealed class Trainer
     /// <summary>Size of the gradient buckets averaged across ranks in one all-reduce each.</summary>
     public long GradientBucketBytes { get; set; } = 25L << 20;
 
+    /// <summary>
+    /// Starts all buckets' all-reduces before waiting for any (non-blocking) instead of reducing
+    /// them one after another. Off by default: TorchSharp has no backward hooks, so all buckets are
+    /// ready at once and nothing overlaps, and Open MPI's non-blocking all-reduce measured slower.
+    /// </summary>
+    public bool NonBlockingGradientAllReduce { get; set; }
+
     /// <summary>Compares a checksum of the parameters across ranks after every step and fails when replicas drift apart (costs one small all-gather per step).</summary>
     public bool CheckReplicasEachStep { get; set; }
 
@@ -148,6 +155,7 @@ public sealed class Trainer
         using var optimizer = new AdamW(named.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
         var synchronizer = new GradientSynchronizer(_collective, named.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
         synchronizer.SeparateSkew = SeparateGradientSkew;
+        synchronizer.NonBlocking = NonBlockingGradientAllReduce;
         Synchronizer = synchronizer;
         var store = _run is null ? null : new CheckpointStore(_run.CheckpointsDirectory, Options.KeepCheckpoints);
         var tokensPerStep = (long)Options.BatchSize * _collective.WorldSize * accumulation * ContextLength;
