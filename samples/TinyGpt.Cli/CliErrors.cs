@@ -32,5 +32,14 @@ internal static class CliErrors
         }
     }
 
-    public static bool Interactive => AnsiConsole.Profile.Capabilities.Interactive && !Console.IsOutputRedirected;
+    /// <summary>
+    /// A person at a terminal: live progress and colours. Not when output goes to a file or pipe,
+    /// and not under mpirun, srun or an MPIJob, which merge the ranks' output (and may hand rank 0
+    /// a pseudo-terminal).
+    /// </summary>
+    public static bool Interactive { get; } =
+        !Console.IsOutputRedirected
+        && AnsiConsole.Profile.Capabilities.Interactive
+        && !TinyGpt.Distributed.Launch.LaunchEnvironment.Detect().IsUnderLauncher
+        && Environment.GetEnvironmentVariable("NO_COLOR") is null;
 }

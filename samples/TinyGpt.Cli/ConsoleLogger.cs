@@ -20,6 +20,13 @@ internal sealed class ConsoleLogger(string category, LogLevel minimum) : ILogger
 
         var message = formatter(state, exception);
         var time = DateTime.Now.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        if (!CliErrors.Interactive)
+        {
+            // One unwrapped line per message, so logs stay greppable.
+            Console.Out.WriteLine($"{time} {message}");
+            return;
+        }
+
         var colour = logLevel >= LogLevel.Error ? "red" : logLevel == LogLevel.Warning ? "yellow" : "grey";
         AnsiConsole.MarkupLineInterpolated($"[{colour}]{time}[/] {message}");
         _ = category;

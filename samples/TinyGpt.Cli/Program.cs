@@ -1,10 +1,11 @@
 // tinygpt: the WikiText pipeline from the command line. `tinygpt` alone runs all of it.
 using System.CommandLine;
 using Spectre.Console;
+using TinyGpt.Cli;
 using TinyGpt.Cli.Commands;
 
 // Plain lines, without colour codes, when output goes to a file or a pipe (logs, mpirun, CI).
-if (Console.IsOutputRedirected)
+if (!CliErrors.Interactive)
 {
     AnsiConsole.Profile.Capabilities.Ansi = false;
     AnsiConsole.Profile.Width = 200;

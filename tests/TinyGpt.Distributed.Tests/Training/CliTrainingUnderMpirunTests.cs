@@ -1,0 +1,30 @@
+using TinyGpt.Distributed.Tests.Infrastructure;
+
+namespace TinyGpt.Distributed.Tests.Training;
+
+/// <summary>The sample as users launch it: <c>mpirun -np 2 tinygpt train</c>, with no distributed flag.</summary>
+[Collection(MpirunCollection.Name)]
+public sealed class CliTrainingUnderMpirunTests
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+
+    [Fact]
+    public void Tinygpt_train_under_mpirun_trains_data_parallel_and_only_rank_0_writes()
+    {
+        using var folder = new TemporaryFolder();
+        var corpus = folder.Sub("corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog .\n", 400)));
+        var run = folder.Sub("run");
+
+        var prepare = MpiRun.Cli(1, Timeout, "prepare", "--run", run, "--text", corpus, "--vocab-size", "300");
+        prepare.ExitCode.Should().Be(0, prepare.ToString());
+
+        var train = MpiRun.Cli(2, Timeout, "train", "--run", run, "--preset", "tiny", "--context", "32", "--batch-size", "4", "--max-steps", "6", "--eval-interval", "3", "--log-interval", "1", "--threads", "1");
+        train.ExitCode.Should().Be(0, train.ToString());
+        train.Output.Should().Contain("2 rank(s) x batch 4 x accumulation 1 = global batch 8", "the log states the global batch");
+        File.Exists(Path.Combine(run, "model.safetensors")).Should().BeTrue();
+        File.Exists(Path.Combine(run, "loss.png")).Should().BeTrue();
+        File.ReadLines(Path.Combine(run, "metrics.jsonl")).Count(line => line.Contains("\"type\":\"train\"", StringComparison.Ordinal))
+            .Should().Be(6, "one metrics line per step, written by rank 0 alone");
+    }
+}
