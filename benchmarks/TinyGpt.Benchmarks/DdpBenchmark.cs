@@ -131,7 +131,7 @@ internal static class DdpBenchmark
         double tokensPerSecond = 0;
         TimeSpan afterWarmup = TimeSpan.Zero, skewAfterWarmup = TimeSpan.Zero;
         Trainer? trainer = null;
-        trainer = new Trainer(model, new TrainingData(tokens, new RandomTokens(config.VocabSize)), trainingOptions, collective: collective)
+        trainer = new Trainer(model, new TrainingData(tokens, new RandomTokenVocabulary(config.VocabSize)), trainingOptions, collective: collective)
         {
             // Step 1 is the warm-up: its averaging time is left out, as the throughput window leaves it out.
             AfterStep = step =>
@@ -146,7 +146,7 @@ internal static class DdpBenchmark
             NonBlockingGradientAllReduce = nonBlocking,
         };
         // Reports come after step 1 and after the last step, whose window excludes step 1.
-        trainer.Train(new Reporter(p => tokensPerSecond = p.TokensPerSecond));
+        trainer.Train(new ProgressReporter(p => tokensPerSecond = p.TokensPerSecond));
         var synchronizer = trainer.Synchronizer!;
         var averagingMs = (synchronizer.Elapsed - afterWarmup).TotalMilliseconds / steps;
         var skewMs = (synchronizer.SkewElapsed - skewAfterWarmup).TotalMilliseconds / steps;
@@ -162,24 +162,4 @@ internal static class DdpBenchmark
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
-
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
-    private sealed class RandomTokens(int size) : ITextTokenizer
-    {
-        public int VocabSize => size;
-
-        public int? EndOfTextId => null;
-
-        public IReadOnlyDictionary<string, int> SpecialTokens { get; } = new Dictionary<string, int>();
-
-        public string Fingerprint => "random-tokens";
-
-        public int[] Encode(string text) => throw new InvalidOperationException("The benchmark trains on random tokens.");
-
-        public string Decode(ReadOnlySpan<int> ids) => throw new InvalidOperationException("The benchmark trains on random tokens.");
-    }
 }

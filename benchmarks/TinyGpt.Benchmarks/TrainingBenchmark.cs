@@ -106,29 +106,8 @@ internal static class TrainingBenchmark
         };
         double tokensPerSecond = 0;
         // Reports come after step 1 (the warm-up) and after the last step, whose window excludes step 1.
-        var progress = new Reporter(p => tokensPerSecond = p.TokensPerSecond);
-        new Trainer(model, new TrainingData(tokens, new FixedVocabulary(config.VocabSize)), options).Train(progress);
+        var progress = new ProgressReporter(p => tokensPerSecond = p.TokensPerSecond);
+        new Trainer(model, new TrainingData(tokens, new RandomTokenVocabulary(config.VocabSize)), options).Train(progress);
         return tokensPerSecond;
-    }
-
-    private sealed class Reporter(Action<TrainingProgress> report) : IProgress<TrainingProgress>
-    {
-        public void Report(TrainingProgress value) => report(value);
-    }
-
-    // The trainer needs a tokenizer only for samples and checkpoints, neither of which runs here.
-    private sealed class FixedVocabulary(int size) : ITextTokenizer
-    {
-        public int VocabSize => size;
-
-        public int? EndOfTextId => null;
-
-        public IReadOnlyDictionary<string, int> SpecialTokens { get; } = new Dictionary<string, int>();
-
-        public string Fingerprint => "random-tokens";
-
-        public int[] Encode(string text) => throw new InvalidOperationException("The benchmark trains on random tokens.");
-
-        public string Decode(ReadOnlySpan<int> ids) => throw new InvalidOperationException("The benchmark trains on random tokens.");
     }
 }
