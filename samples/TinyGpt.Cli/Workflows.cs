@@ -3,6 +3,7 @@ using Microsoft.Extensions.Logging;
 using Spectre.Console;
 using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
+using TinyGpt.Hosting;
 using TinyGpt.Modeling;
 using TinyGpt.Runs;
 using TinyGpt.Training;
@@ -90,14 +91,10 @@ internal static class Workflows
             return (CheckpointStore.LoadModel(checkpoint), checkpoint);
         }
 
-        if (File.Exists(run.Directory.ModelPath))
-        {
-            return (GptModelFile.Load(run.Directory.ModelPath), run.Directory.ModelPath);
-        }
-
-        var latest = new CheckpointStore(run.Directory.CheckpointsDirectory).LatestPath
-            ?? throw new FileNotFoundException($"'{run.Directory.Path}' has no trained model yet. Run 'tinygpt train --run {run.Directory.Path}' first.");
-        return (CheckpointStore.LoadModel(latest), latest);
+        // The library's loader decides between the final model and the latest checkpoint.
+        var model = TinyGptRun.LoadModel(run.Directory.Path);
+        var source = File.Exists(run.Directory.ModelPath) ? run.Directory.ModelPath : new CheckpointStore(run.Directory.CheckpointsDirectory).LatestPath!;
+        return (model, source);
     }
 
     public static EvaluationResult Evaluate(PreparedRun run, GptModel model, string split, int batchSize = 8)
