@@ -41,6 +41,18 @@ internal sealed record TrainSettings
 
     public int LogInterval { get; init; } = 10;
 
+    public int? Width { get; init; }
+
+    public int? Layers { get; init; }
+
+    public int? Heads { get; init; }
+
+    public double? MinLearningRate { get; init; }
+
+    public double WeightDecay { get; init; } = 0.1;
+
+    public int? EvalStride { get; init; }
+
     public TrainingOptions ToOptions() => new TrainingOptions
     {
         BatchSize = BatchSize,
@@ -56,5 +68,8 @@ internal sealed record TrainSettings
         SampleInterval = SampleInterval,
         PeakFlops = PeakGflops * 1e9,
         LogInterval = LogInterval,
+        MinLearningRate = MinLearningRate,
+        WeightDecay = WeightDecay,
+        EvalStride = EvalStride,
     }.EnsureValid();
 }

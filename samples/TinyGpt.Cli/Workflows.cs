@@ -40,6 +40,13 @@ internal static class Workflows
             config = config with { Dropout = dropout };
         }
 
+        config = config with
+        {
+            EmbeddingSize = settings.Width ?? config.EmbeddingSize,
+            LayerCount = settings.Layers ?? config.LayerCount,
+            HeadCount = settings.Heads ?? config.HeadCount,
+        };
+
         return config.EnsureValid();
     }
 
@@ -97,10 +104,10 @@ internal static class Workflows
         return (model, source);
     }
 
-    public static EvaluationResult Evaluate(PreparedRun run, GptModel model, string split, int batchSize = 8)
+    public static EvaluationResult Evaluate(PreparedRun run, GptModel model, string split, int batchSize = 8, int? stride = null)
     {
         var info = run.GetSplit(split);
-        return ModelEvaluator.Evaluate(model, run.OpenTokens(split), new EvaluationSettings { BatchSize = batchSize, Bytes = info.Bytes, Words = info.Words });
+        return ModelEvaluator.Evaluate(model, run.OpenTokens(split), new EvaluationSettings { BatchSize = batchSize, Stride = stride, Bytes = info.Bytes, Words = info.Words });
     }
 
     public static void PrintEvaluation(string split, EvaluationResult result)

@@ -10,10 +10,11 @@ internal static class EvalCommand
     public static readonly Option<string?> Split = new("--split") { Description = "valid or test (default: the run's evaluation split)." };
     public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object instead of a table." };
     public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Evaluate this checkpoint instead of the final model." };
+    public static readonly Option<int?> Stride = new("--stride") { Description = "Tokens between evaluation windows (default: the context; smaller gives every scored token more context and costs context/stride times the work)." };
 
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint };
+        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint, Stride };
         command.SetAction((result, _) => CliErrors.RunAsync(() =>
         {
             using var run = PreparedRun.Open(result.GetValue(Run)!);
@@ -21,7 +22,7 @@ internal static class EvalCommand
             var (model, source) = Workflows.LoadModel(run, result.GetValue(Checkpoint));
             using (model)
             {
-                var evaluation = Workflows.Evaluate(run, model, split);
+                var evaluation = Workflows.Evaluate(run, model, split, stride: result.GetValue(Stride));
                 if (result.GetValue(Json))
                 {
                     Console.WriteLine(Workflows.EvaluationJson(split, evaluation, source));

@@ -24,12 +24,19 @@ internal static class TrainCommand
     public static readonly Option<int> SampleInterval = new("--sample-interval") { Description = "Steps between sample generations in the log (0: none).", DefaultValueFactory = _ => 0 };
     public static readonly Option<double?> PeakGflops = new("--peak-gflops") { Description = "Peak GFLOP/s of this hardware, to report MFU." };
     public static readonly Option<int> LogInterval = new("--log-interval") { Description = "Steps between log lines.", DefaultValueFactory = _ => 10 };
+    public static readonly Option<int?> Width = new("--width") { Description = "Embedding width (default: the preset's)." };
+    public static readonly Option<int?> Layers = new("--layers") { Description = "Transformer blocks (default: the preset's)." };
+    public static readonly Option<int?> Heads = new("--heads") { Description = "Attention heads (default: the preset's)." };
+    public static readonly Option<double?> MinLearningRate = new("--min-lr") { Description = "Learning rate at the end of the cosine decay (default: a tenth of --lr)." };
+    public static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "AdamW weight decay of matrices (biases, LayerNorms and embeddings get none).", DefaultValueFactory = _ => 0.1 };
+    public static readonly Option<int?> EvalStride = new("--eval-stride") { Description = "Stride of the evaluation windows (default: the context; smaller gives every token more context)." };
 
     public static Command Create()
     {
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C saves a checkpoint.")
         {
             Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Device, Dropout, SampleInterval, PeakGflops, LogInterval,
+            Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -79,5 +86,11 @@ internal static class TrainCommand
         SampleInterval = result.GetValue(SampleInterval),
         PeakGflops = result.GetValue(PeakGflops),
         LogInterval = result.GetValue(LogInterval),
+        Width = result.GetValue(Width),
+        Layers = result.GetValue(Layers),
+        Heads = result.GetValue(Heads),
+        MinLearningRate = result.GetValue(MinLearningRate),
+        WeightDecay = result.GetValue(WeightDecay),
+        EvalStride = result.GetValue(EvalStride),
     };
 }

@@ -30,7 +30,12 @@ public static class ModelEvaluator
         var wasTraining = model.training;
         model.eval();
         var device = model.Device;
-        var stride = Math.Min(settings.Stride ?? contextLength, contextLength);
+        var stride = settings.Stride ?? contextLength;
+        if (stride < 1 || stride > contextLength)
+        {
+            throw new ArgumentException($"The evaluation stride ({stride}) must be between 1 and the evaluation window ({contextLength}); a larger stride would skip tokens.", nameof(settings));
+        }
+
         var windows = EvaluationWindows.Create(tokens.Count, contextLength, stride).ToList();
         var limit = settings.MaxBatches is { } m ? Math.Min(windows.Count, m * settings.BatchSize * collective.WorldSize) : windows.Count;
         double nats = 0;
