@@ -31,6 +31,7 @@ public sealed class GptBuilder
     private ILogger? _logger;
     private ICollective? _collective;
     private long _seed = 1337;
+    private bool _resume;
 
     /// <summary>What to train on (required).</summary>
     public GptBuilder WithCorpus(CorpusSource corpus)
@@ -95,6 +96,20 @@ public sealed class GptBuilder
     public GptBuilder WithSeed(long seed)
     {
         _seed = seed;
+        return this;
+    }
+
+    /// <summary>
+    /// Makes <see cref="GptPipeline.TrainAsync"/> continue from the run folder's latest checkpoint
+    /// (weights, optimizer moments, schedule, data position and random state) when the folder has
+    /// one, for example after a cancelled or crashed run; without a checkpoint it trains from the
+    /// start. Configure the same model and training options as the interrupted run: a checkpoint of
+    /// another model or tokenizer is refused when training starts.
+    /// </summary>
+    /// <param name="resume">False trains a fresh model, the default.</param>
+    public GptBuilder ResumeFromLatestCheckpoint(bool resume = true)
+    {
+        _resume = resume;
         return this;
     }
 
@@ -166,6 +181,6 @@ public sealed class GptBuilder
             throw new GptBuilderValidationException(problems);
         }
 
-        return new GptPipeline(_runDirectory!, _corpus!, _tokenizer!, config!, training, _seed, _logger, _collective);
+        return new GptPipeline(_runDirectory!, _corpus!, _tokenizer!, config!, training, _seed, _logger, _collective, _resume);
     }
 }

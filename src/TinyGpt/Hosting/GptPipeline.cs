@@ -35,7 +35,7 @@ public sealed class GptPipeline : IDisposable
     private TextGenerator? _generator;
     private bool _disposed;
 
-    internal GptPipeline(string runDirectory, CorpusSource corpus, TokenizerSource tokenizer, GptConfig model, TrainingOptions training, long seed, ILogger? logger, ICollective? collective)
+    internal GptPipeline(string runDirectory, CorpusSource corpus, TokenizerSource tokenizer, GptConfig model, TrainingOptions training, long seed, ILogger? logger, ICollective? collective, bool resumeFromLatestCheckpoint)
     {
         RunDirectory = Path.GetFullPath(runDirectory);
         _corpus = corpus;
@@ -45,6 +45,7 @@ public sealed class GptPipeline : IDisposable
         _seed = seed;
         _logger = logger ?? NullLogger.Instance;
         _collective = collective;
+        ResumesFromLatestCheckpoint = resumeFromLatestCheckpoint;
     }
 
     /// <summary>The run folder.</summary>
@@ -55,6 +56,9 @@ public sealed class GptPipeline : IDisposable
 
     /// <summary>The training options (a validated copy; changing it after <see cref="GptBuilder.Build"/> has no effect on a run under way).</summary>
     public TrainingOptions TrainingOptions { get; }
+
+    /// <summary>Whether <see cref="TrainAsync"/> continues from the run folder's latest checkpoint when there is one (<see cref="GptBuilder.ResumeFromLatestCheckpoint"/>).</summary>
+    public bool ResumesFromLatestCheckpoint { get; }
 
     /// <summary>Prepares the run folder: gets the corpus, trains or reuses the tokenizer, encodes the splits. Reuses what is already there; <see cref="TrainAsync"/> calls it when needed.</summary>
     /// <param name="status">Receives human-readable progress lines.</param>
@@ -72,9 +76,13 @@ public sealed class GptPipeline : IDisposable
         }
     }
 
-    /// <summary>Prepares the run if needed, then trains a fresh model on it, writing checkpoints, metrics and <c>model.safetensors</c> to the run folder.</summary>
+    /// <summary>
+    /// Prepares the run if needed, then trains a fresh model on it, or continues from the latest
+    /// checkpoint when <see cref="ResumesFromLatestCheckpoint"/> is set and the folder has one, writing
+    /// checkpoints, metrics and <c>model.safetensors</c> to the run folder.
+    /// </summary>
     /// <param name="progress">Receives a snapshot after each logged step.</param>
-    /// <param name="cancellationToken">Stops after the current step; a checkpoint is saved first, then <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <param name="cancellationToken">Stops after the current step; a checkpoint is saved first (a pipeline built with <see cref="GptBuilder.ResumeFromLatestCheckpoint"/> continues from it), then <see cref="OperationCanceledException"/> is thrown.</param>
     public async Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -91,6 +99,11 @@ public sealed class GptPipeline : IDisposable
             try
             {
                 var trainer = new Trainer(model, run.CreateTrainingData(), TrainingOptions, run.Directory, _logger, _collective);
+                if (ResumesFromLatestCheckpoint && !trainer.ResumeFromLatest())
+                {
+                    _logger.LogInformation("{Run} has no checkpoint to resume from; training from the start.", RunDirectory);
+                }
+
                 var result = await trainer.TrainAsync(progress, cancellationToken).ConfigureAwait(false);
                 ReplaceModel(model);
                 return result;

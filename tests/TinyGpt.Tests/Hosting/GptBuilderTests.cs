@@ -1,5 +1,8 @@
+using System.Text.Json;
+using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
 using TinyGpt.Hosting;
+using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
 using TinyGpt.Training;
 
@@ -99,6 +102,70 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
         await pipeline.TrainAsync(new Progress(reports.Add));
         reports.Select(r => r.Step).Should().Equal(1, 2, 3, 4);
     }
+
+    [Fact]
+    public async Task A_pipeline_that_resumes_a_cancelled_run_ends_with_the_weights_of_an_uninterrupted_run()
+    {
+        using var folder = new TempDirectory();
+        var straightRun = folder.File("straight");
+        var splitRun = folder.File("split");
+        static GptBuilder Builder(string runDirectory) => TrainedRunFixture.Builder(runDirectory)
+            .WithModel(GptConfig.Tiny with { ContextLength = 32, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2, Dropout = 0.1 })
+            .WithTraining(t => { t.MaxSteps = 12; t.LogInterval = 1; });
+
+        using (var straight = Builder(straightRun).Build())
+        {
+            (await straight.TrainAsync()).Steps.Should().Be(12);
+        }
+
+        using (var cts = new CancellationTokenSource())
+        using (var first = Builder(splitRun).Build())
+        {
+            var stopAtFive = new Progress(p => { if (p.Step == 5) cts.Cancel(); });
+            await FluentActions.Awaiting(() => first.TrainAsync(stopAtFive, cts.Token)).Should().ThrowAsync<OperationCanceledException>();
+        }
+
+        var latest = new CheckpointStore(new RunDirectory(splitRun).CheckpointsDirectory).LatestPath;
+        CheckpointStore.ReadState(latest!).Step.Should().Be(5);
+        File.Exists(Path.Combine(splitRun, "model.safetensors")).Should().BeFalse("the first run did not finish");
+
+        // Another initial seed: the weights must come from the checkpoint, not from a fresh start.
+        using (var resumed = Builder(splitRun).WithSeed(99).ResumeFromLatestCheckpoint().Build())
+        {
+            resumed.ResumesFromLatestCheckpoint.Should().BeTrue();
+            var reports = new List<TrainingProgress>();
+            var result = await resumed.TrainAsync(new Progress(reports.Add));
+            result.Steps.Should().Be(12);
+            reports.Select(r => r.Step).Should().Equal(6, 7, 8, 9, 10, 11, 12);
+        }
+
+        using var expected = GptModelFile.Load(Path.Combine(straightRun, "model.safetensors"));
+        using var actual = GptModelFile.Load(Path.Combine(splitRun, "model.safetensors"));
+        var reference = expected.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
+        foreach (var (name, parameter) in actual.NamedParameters())
+        {
+            (parameter - reference[name]).abs().max().item<float>().Should().BeLessThan(1e-6f, name);
+        }
+
+        TrainLosses(splitRun).Should().Equal(TrainLosses(straightRun));
+    }
+
+    [Fact]
+    public async Task Resuming_a_run_folder_without_a_checkpoint_trains_from_the_start()
+    {
+        using var folder = new TempDirectory();
+        using var pipeline = TrainedRunFixture.Builder(folder.Path).WithTraining(t => { t.MaxSteps = 3; t.LogInterval = 1; }).ResumeFromLatestCheckpoint().Build();
+        var reports = new List<TrainingProgress>();
+        (await pipeline.TrainAsync(new Progress(reports.Add))).Steps.Should().Be(3);
+        reports.Select(r => r.Step).Should().Equal(1, 2, 3);
+    }
+
+    private static double[] TrainLosses(string run) =>
+        File.ReadLines(new RunDirectory(run).MetricsPath)
+            .Select(line => JsonDocument.Parse(line).RootElement)
+            .Where(e => e.GetProperty("type").GetString() == "train")
+            .Select(e => e.GetProperty("loss").GetDouble())
+            .ToArray();
 
     private sealed class Progress(Action<TrainingProgress> report) : IProgress<TrainingProgress>
     {
