@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using TinyGpt.Docs.Tests;
 
 namespace TinyGpt.Cli.Tests;
 
@@ -6,7 +7,7 @@ namespace TinyGpt.Cli.Tests;
 /// Proves that <c>dotnet add package TinyGpt</c> works: packs the libraries, creates a fresh
 /// console app outside the repository that references them from a local folder feed plus a CPU
 /// backend, and runs a tiny train + generate in it (TorchSharp loading through the package's
-/// buildTransitive fix, not the repository's).
+/// buildTransitive fix, not the repository's). The app's program is the README's "From code" block.
 /// </summary>
 public sealed class PackageConsumerTests : IDisposable
 {
@@ -61,21 +62,9 @@ public sealed class PackageConsumerTests : IDisposable
               </ItemGroup>
             </Project>
             """);
-        File.WriteAllText(Path.Combine(app, "Program.cs"), """
-            using TinyGpt.Generation;
-            using TinyGpt.Hosting;
-            using TinyGpt.Modeling;
-
-            var text = string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog.\n", 60));
-            using var pipeline = new GptBuilder()
-                .WithCorpus(CorpusSource.Text(text))
-                .WithTokenizer(TokenizerSource.Bpe(vocabSize: 300))
-                .WithModel(GptConfig.Tiny with { ContextLength = 32, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 })
-                .WithTraining(t => { t.MaxSteps = 80; t.BatchSize = 8; t.LearningRate = 3e-3; t.EvalInterval = 0; })
-                .WithRunDirectory(Path.Combine(AppContext.BaseDirectory, "run"))
-                .Build();
-            var result = await pipeline.TrainAsync();
-            var completion = await pipeline.GenerateAsync("the quick brown", new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy });
+        // The program is the README's "From code" block as it stands, plus lines that report and check its result.
+        var readme = File.ReadAllText(Path.Combine(repo, "README.md"));
+        File.WriteAllText(Path.Combine(app, "Program.cs"), FromCodeBlock(readme) + "\n" + """
             Console.WriteLine($"loss={result.FinalLoss:F3}");
             Console.WriteLine($"completion={completion}");
             return result.FinalLoss < 2.0 && completion.Contains("fox", StringComparison.Ordinal) ? 0 : 1;
@@ -83,6 +72,15 @@ public sealed class PackageConsumerTests : IDisposable
 
         var output = Run(app, "dotnet", "run", "-c", "Release", "--nologo");
         output.Should().Contain("completion=").And.Contain("fox");
+    }
+
+    private static string FromCodeBlock(string readme)
+    {
+        var heading = readme.ReplaceLineEndings("\n").Split('\n').ToList().IndexOf("## From code") + 1;
+        heading.Should().BePositive("README.md has a 'From code' section");
+        var block = MarkdownCodeBlocks.Parse("README.md", readme).FirstOrDefault(b => b.IsCSharp && b.Line > heading);
+        block.Should().NotBeNull("the 'From code' section has a C# block");
+        return block!.Text;
     }
 
     private static string Run(string directory, string file, params string[] args)
