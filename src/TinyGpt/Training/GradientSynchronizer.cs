@@ -93,6 +93,12 @@ internal sealed class GradientSynchronizer : IBlockBackwardObserver
     /// <summary>Wall time spent inside backward passes starting all-reduces (overlap only); for benchmarks.</summary>
     public TimeSpan BackwardElapsed { get; private set; }
 
+    /// <summary>Bucket all-reduces started so far, inside backward passes or after them.</summary>
+    public int BucketsStarted { get; private set; }
+
+    /// <summary>Bucket all-reduces started so far inside backward passes (overlap only).</summary>
+    public int BucketsStartedInBackward { get; private set; }
+
     /// <summary>Benchmarks only: a barrier before each averaging, so that <see cref="Elapsed"/> leaves out the wait for slower ranks (counted in <see cref="SkewElapsed"/>).</summary>
     public bool SeparateSkew { get; set; }
 
@@ -145,6 +151,7 @@ internal sealed class GradientSynchronizer : IBlockBackwardObserver
             while (_requests.Count < _buckets.Count && _completeAfterBlock[_requests.Count] is { } complete && complete >= block)
             {
                 _requests.Add(_collective.AllReduceSumAsync(_flats![_requests.Count]));
+                BucketsStartedInBackward++;
             }
         }
 #pragma warning disable CA1031 // An exception must not escape into libtorch's backward, which would end the process; AverageGradients rethrows it.
@@ -224,6 +231,7 @@ internal sealed class GradientSynchronizer : IBlockBackwardObserver
                 _flats[i].mul_(scale);
             }
 
+            BucketsStarted += _flats.Length;
             _requests.Clear();
             Elapsed += watch.Elapsed;
             return;
@@ -251,6 +259,7 @@ internal sealed class GradientSynchronizer : IBlockBackwardObserver
             _flats[i].mul_(scale);
         }
 
+        BucketsStarted += _flats.Length;
         Elapsed += watch.Elapsed;
     }
 
