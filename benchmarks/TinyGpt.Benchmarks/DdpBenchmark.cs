@@ -17,6 +17,9 @@ namespace TinyGpt.Benchmarks;
 /// step spent averaging gradients against a raw MPI all-reduce of the same number of bytes.
 /// Run without <c>--worker</c> it is the driver: it launches the workers with mpirun itself and
 /// prints a markdown table. Optional <c>--tcp-*</c> options add a run between two hosts over TCP.
+/// <c>--overlap</c> runs every multi-rank case twice, averaging after backward (blocking) and
+/// overlapped with backward (<see cref="Trainer.OverlapGradientAllReduce"/>), side by side;
+/// <c>--repeat N</c> repeats those pairs. <c>--batch</c> and <c>--context</c> shrink a smoke run.
 /// </summary>
 internal static class DdpBenchmark
 {
@@ -32,47 +35,72 @@ internal static class DdpBenchmark
     {
         var mpirun = options.Get("mpirun") ?? "mpirun";
         var steps = options.Int("steps", 4);
-        var workerArgs = new List<string> { "ddp", "--worker", "--steps", steps.ToString(CultureInfo.InvariantCulture) };
-        if (options.Has("non-blocking"))
-        {
-            workerArgs.Add("--non-blocking");
-        }
+        var batch = options.Int("batch", 8);
+        var context = options.Int("context", 256);
+        var overlap = options.Has("overlap");
+        var repeat = options.Int("repeat", 1);
+        var common = new List<string> { "ddp", "--worker", "--steps", Invariant(steps), "--batch", Invariant(batch), "--context", Invariant(context) };
+        // Multi-rank runs: (mode label, extra worker arguments).
+        List<(string Mode, string[] Arguments)> modes = overlap
+            // No barrier before averaging in either mode: with overlap it would drive the started
+            // all-reduces, so waiting for the slower rank stays inside the averaging time of both.
+            ? [("after backward, blocking", ["--no-skew-barrier"]), ("overlapped with backward", ["--overlap", "--no-skew-barrier"])]
+            : [(options.Has("non-blocking") ? "after backward, non-blocking" : "after backward, blocking", options.Has("non-blocking") ? ["--non-blocking"] : [])];
 
-        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context 256, batch 8 per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step, {(options.Has("non-blocking") ? "non-blocking" : "blocking")} bucket all-reduces");
+        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context {context}, batch {batch} per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step; {string.Join(" vs ", modes.Select(m => m.Mode))}{(repeat > 1 ? $", {repeat} rounds" : string.Empty)}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}");
-        var rows = new List<(string Transport, Dictionary<string, double> Result)>();
-        foreach (var ranks in new[] { 1, 2 })
+        var rows = new List<(string Mode, string Transport, Dictionary<string, double> Result)>
         {
-            rows.Add(("shared memory", Launch(mpirun, [], ["-np", ranks.ToString(CultureInfo.InvariantCulture)], workerArgs)));
-        }
-
-        if (options.Get("tcp-hostfile") is { } hostfile)
+            ("-", "shared memory", Launch(mpirun, [], ["-np", "1"], common)),
+        };
+        for (var round = 0; round < repeat; round++)
         {
-            // For example two network namespaces joined by a veth pair (see docs/distributed.md).
-            var prefix = (options.Get("tcp-launch") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-            var subnet = options.Get("tcp-subnet") ?? throw new ArgumentException("--tcp-hostfile needs --tcp-subnet");
-            var mpiOptions = new List<string> { "--hostfile", hostfile, "--map-by", "node", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet, "-np", "2" };
-            if (options.Get("tcp-agent") is { } agent)
+            foreach (var (mode, arguments) in modes)
             {
-                mpiOptions.InsertRange(0, ["--mca", "plm_rsh_agent", agent]);
+                rows.Add((mode, "shared memory", Launch(mpirun, [], ["-np", "2"], [.. common, .. arguments])));
             }
 
-            rows.Add(("TCP, 2 hosts", Launch(mpirun, prefix, mpiOptions, workerArgs)));
+            if (options.Get("tcp-hostfile") is { } hostfile)
+            {
+                // For example two network namespaces joined by a veth pair (see docs/distributed.md).
+                var prefix = (options.Get("tcp-launch") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                var subnet = options.Get("tcp-subnet") ?? throw new ArgumentException("--tcp-hostfile needs --tcp-subnet");
+                var mpiOptions = new List<string> { "--hostfile", hostfile, "--map-by", "node", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet, "-np", "2" };
+                if (options.Get("tcp-agent") is { } agent)
+                {
+                    mpiOptions.InsertRange(0, ["--mca", "plm_rsh_agent", agent]);
+                }
+
+                foreach (var (mode, arguments) in modes)
+                {
+                    rows.Add((mode, "TCP, 2 hosts", Launch(mpirun, prefix, mpiOptions, [.. common, .. arguments])));
+                }
+            }
         }
 
         var single = rows[0].Result["tokps"];
         Console.WriteLine();
-        Console.WriteLine("| transport | ranks | tokens/s | speedup vs 1 rank | step (ms) | gradient averaging (ms/step) | share of step | raw all-reduce, same bytes (ms) | averaging / raw | waiting for the slower rank (ms/step) |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (transport, r) in rows)
+        Console.WriteLine("| gradient averaging | transport | ranks | tokens/s | speedup vs 1 rank | step (ms) | started inside backward (ms/step) | averaging after backward (ms/step) | share of step | raw all-reduce, same bytes (ms) | after backward / raw | waiting for the slower rank (ms/step) | buckets (started inside backward) |");
+        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (mode, transport, r) in rows)
         {
             var ranks = (int)r["ranks"];
-            var raw = ranks > 1 ? $"{r["rawms"]:F1}" : "-";
-            var ratio = ranks > 1 ? $"{r["gradms"] / r["rawms"]:F2}x" : "-";
-            var grad = ranks > 1 ? $"{r["gradms"]:F1}" : "-";
-            var share = ranks > 1 ? $"{r["gradms"] / r["stepms"]:P1}" : "-";
-            var skew = ranks > 1 ? $"{r["skewms"]:F1}" : "-";
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"| {transport} | {ranks} | {r["tokps"]:F0} | {r["tokps"] / single:F2}x | {r["stepms"]:F0} | {grad} | {share} | {raw} | {ratio} | {skew} |"));
+            string Multi(string text) => ranks > 1 ? text : "-";
+            var skew = r["skewbarrier"] > 0 ? $"{r["skewms"]:F1}" : "in averaging";
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"| {mode} | {transport} | {ranks} | {r["tokps"]:F0} | {r["tokps"] / single:F2}x | {r["stepms"]:F0} | {Multi($"{r["backwardms"]:F1}")} | {Multi($"{r["gradms"]:F1}")} | {Multi($"{r["gradms"] / r["stepms"]:P1}")} | {Multi($"{r["rawms"]:F1}")} | {Multi($"{r["gradms"] / r["rawms"]:F2}x")} | {Multi(skew)} | {Multi($"{r["buckets"]:F0} ({r["inbackward"]:F1})")} |"));
+        }
+
+        if (overlap)
+        {
+            Console.WriteLine();
+            foreach (var transport in rows.Skip(1).Select(row => row.Transport).Distinct())
+            {
+                var blocking = rows.Where(row => row.Transport == transport && row.Mode == modes[0].Mode).Select(row => row.Result).ToList();
+                var overlapped = rows.Where(row => row.Transport == transport && row.Mode == modes[1].Mode).Select(row => row.Result).ToList();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                    $"{transport}, overlapped / after backward (mean of {blocking.Count}): tokens/s {overlapped.Average(r => r["tokps"]) / blocking.Average(r => r["tokps"]):F3}x; averaging after backward {blocking.Average(r => r["gradms"]):F1} -> {overlapped.Average(r => r["gradms"]):F1} ms/step, plus {overlapped.Average(r => r["backwardms"]):F1} ms/step starting all-reduces inside backward"));
+            }
         }
 
         Console.WriteLine();
@@ -104,22 +132,23 @@ internal static class DdpBenchmark
 
     private static int Worker(BenchmarkArguments options)
     {
-        var steps = options.Int("steps", 4);
         using var collective = Collectives.Create();
-        return AbortOnFailure.Run(collective, () => Measure(collective, steps, options.Has("non-blocking")));
+        return AbortOnFailure.Run(collective, () => Measure(collective, options));
     }
 
-    private static int Measure(ICollective collective, int steps, bool nonBlocking)
+    private static int Measure(ICollective collective, BenchmarkArguments options)
     {
-        const int Batch = 8, Context = 256;
+        var steps = options.Int("steps", 4);
+        var (batch, context) = (options.Int("batch", 8), options.Int("context", 256));
+        var skewBarrier = !options.Has("no-skew-barrier");
         torch.set_num_threads(1);
-        var config = GptConfig.Seed with { ContextLength = Context, Dropout = 0 };
+        var config = GptConfig.Seed with { ContextLength = context, Dropout = 0 };
         var random = new Random(1);
-        var tokens = new TokenArray(Enumerable.Range(0, (Batch * collective.WorldSize * (Context + 1) * (steps + 2)) + 1).Select(_ => random.Next(config.VocabSize)).ToArray());
+        var tokens = new TokenArray(Enumerable.Range(0, (batch * collective.WorldSize * (context + 1) * (steps + 2)) + 1).Select(_ => random.Next(config.VocabSize)).ToArray());
         using var model = new GptModel(config, seed: 1);
         var trainingOptions = new TrainingOptions
         {
-            BatchSize = Batch,
+            BatchSize = batch,
             MaxSteps = steps + 1,
             WarmupSteps = 0,
             EvalInterval = 0,
@@ -129,7 +158,8 @@ internal static class DdpBenchmark
             SamplingMode = SamplingMode.ShuffledEpochs,
         };
         double tokensPerSecond = 0;
-        TimeSpan afterWarmup = TimeSpan.Zero, skewAfterWarmup = TimeSpan.Zero;
+        TimeSpan afterWarmup = TimeSpan.Zero, skewAfterWarmup = TimeSpan.Zero, backwardAfterWarmup = TimeSpan.Zero;
+        var startedInBackwardAfterWarmup = 0;
         Trainer? trainer = null;
         trainer = new Trainer(model, new TrainingData(tokens, new RandomTokenVocabulary(config.VocabSize)), trainingOptions, collective: collective)
         {
@@ -138,27 +168,35 @@ internal static class DdpBenchmark
             {
                 if (step == 1)
                 {
-                    (afterWarmup, skewAfterWarmup) = (trainer!.Synchronizer!.Elapsed, trainer.Synchronizer.SkewElapsed);
+                    var warm = trainer!.Synchronizer!;
+                    (afterWarmup, skewAfterWarmup, backwardAfterWarmup) = (warm.Elapsed, warm.SkewElapsed, warm.BackwardElapsed);
+                    startedInBackwardAfterWarmup = warm.BucketsStartedInBackward;
                 }
             },
-            // A barrier before averaging, so its time leaves out waiting for the slower rank (reported apart as skew).
-            SeparateGradientSkew = true,
-            NonBlockingGradientAllReduce = nonBlocking,
+            // A barrier before averaging, so its time leaves out waiting for the slower rank (reported
+            // apart as skew); --no-skew-barrier leaves that wait inside the averaging time.
+            SeparateGradientSkew = skewBarrier,
+            NonBlockingGradientAllReduce = options.Has("non-blocking"),
+            OverlapGradientAllReduce = options.Has("overlap"),
         };
         // Reports come after step 1 and after the last step, whose window excludes step 1.
         trainer.Train(new ProgressReporter(p => tokensPerSecond = p.TokensPerSecond));
         var synchronizer = trainer.Synchronizer!;
         var averagingMs = (synchronizer.Elapsed - afterWarmup).TotalMilliseconds / steps;
         var skewMs = (synchronizer.SkewElapsed - skewAfterWarmup).TotalMilliseconds / steps;
-        var stepMs = (double)Batch * collective.WorldSize * Context / tokensPerSecond * 1000;
+        var backwardMs = (synchronizer.BackwardElapsed - backwardAfterWarmup).TotalMilliseconds / steps;
+        var startedInBackward = (double)(synchronizer.BucketsStartedInBackward - startedInBackwardAfterWarmup) / steps;
+        var stepMs = (double)batch * collective.WorldSize * context / tokensPerSecond * 1000;
         var rawMs = collective.WorldSize > 1 ? AllReduceBenchmark.Measure(collective, synchronizer.TotalBytes, iterations: 5, warmupIterations: 1).TimePerOperation.TotalMilliseconds : 0;
         if (collective.IsPrimary)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ResultPrefix} ranks={collective.WorldSize} tokps={tokensPerSecond:F1} stepms={stepMs:F2} gradms={averagingMs:F2} rawms={rawMs:F2} skewms={skewMs:F2} bytes={synchronizer.TotalBytes}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ResultPrefix} ranks={collective.WorldSize} tokps={tokensPerSecond:F1} stepms={stepMs:F2} gradms={averagingMs:F2} backwardms={backwardMs:F2} rawms={rawMs:F2} skewms={skewMs:F2} skewbarrier={(skewBarrier ? 1 : 0)} buckets={synchronizer.BucketCount} inbackward={startedInBackward:F2} bytes={synchronizer.TotalBytes}"));
         }
 
         return 0;
     }
+
+    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
 
     private static string LoadAverage() =>
         File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";

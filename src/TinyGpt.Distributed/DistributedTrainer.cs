@@ -9,7 +9,8 @@ namespace TinyGpt.Distributed;
 /// Data-parallel training across processes and nodes: the single-process <see cref="Trainer"/>
 /// with an MPI collective. Rank 0's weights are broadcast at the start, every rank trains on its
 /// shard of each global batch, gradients are averaged in flat buckets (one all-reduce per bucket;
-/// see <see cref="NonBlockingGradientAllReduce"/>, communicating only on the last micro-batch of an accumulation), losses and metrics
+/// see <see cref="NonBlockingGradientAllReduce"/> and <see cref="OverlapGradientAllReduce"/>,
+/// communicating only on the last micro-batch of an accumulation), losses and metrics
 /// are averaged, and only rank 0 writes logs, metrics, pictures and checkpoints. Every rank
 /// resumes from the same checkpoint. An exception on one rank aborts the whole job.
 /// </summary>
@@ -48,6 +49,13 @@ public sealed class DistributedTrainer : IDisposable
     {
         get => Trainer.NonBlockingGradientAllReduce;
         set => Trainer.NonBlockingGradientAllReduce = value;
+    }
+
+    /// <summary>Overlaps averaging the gradients with the backward pass; see <see cref="Trainer.OverlapGradientAllReduce"/>.</summary>
+    public bool OverlapGradientAllReduce
+    {
+        get => Trainer.OverlapGradientAllReduce;
+        set => Trainer.OverlapGradientAllReduce = value;
     }
 
     /// <summary>Compares parameter checksums across ranks after every step and fails when replicas drift (on in tests; costs one small all-gather per step).</summary>

@@ -17,11 +17,12 @@ internal static class TrainingRun
 
     public const string Usage = """
           train --out DIR [--batch B] [--accumulation A] [--steps N] [--cancel-at K] [--resume]
-                [--check-replicas] [--throw-on-rank R --throw-at-step S]
+                [--check-replicas] [--throw-on-rank R --throw-at-step S] [--overlap]
                                        train a tiny model (dropout 0, each rank initialized with another seed);
                                        rank 0 writes DIR/metrics.jsonl and DIR/model.safetensors; --cancel-at stops
                                        after step K with a checkpoint (exit 3); --resume continues from DIR's latest
-                                       checkpoint; --check-replicas compares every parameter bit across ranks each step
+                                       checkpoint; --check-replicas compares every parameter bit across ranks each step;
+                                       --overlap starts gradient all-reduces inside backward and prints how many it did
         """;
 
     public static int Run(ICollective collective, string[] args)
@@ -29,7 +30,7 @@ internal static class TrainingRun
         string? output = null;
         int batch = 2, accumulation = 1, steps = 8;
         int? cancelAt = null, throwRank = null, throwStep = null;
-        bool resume = false, checkReplicas = false;
+        bool resume = false, checkReplicas = false, overlap = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -43,6 +44,7 @@ internal static class TrainingRun
                 case "--throw-at-step": throwStep = Int(args[++i]); break;
                 case "--resume": resume = true; break;
                 case "--check-replicas": checkReplicas = true; break;
+                case "--overlap": overlap = true; break;
                 default: throw new ArgumentException($"unknown train option '{args[i]}'");
             }
         }
@@ -76,6 +78,7 @@ internal static class TrainingRun
         var trainer = new Trainer(model, data, options, new RunDirectory(output), logger: null, collective)
         {
             CheckReplicasEachStep = checkReplicas,
+            OverlapGradientAllReduce = overlap,
             AfterStep = step =>
             {
                 if (checkReplicas)
@@ -103,6 +106,8 @@ internal static class TrainingRun
         {
             var result = trainer.Train(cancellationToken: cancellation.Token);
             Console.WriteLine($"rank {collective.Rank}: trained {result.Steps} steps, final loss {result.FinalLoss.ToString("R", CultureInfo.InvariantCulture)}");
+            var synchronizer = trainer.Synchronizer!;
+            Console.WriteLine($"rank {collective.Rank}: {synchronizer.BucketsStartedInBackward} of {synchronizer.BucketsStarted} bucket all-reduces started inside backward ({synchronizer.BucketCount} buckets)");
             return 0;
         }
         catch (OperationCanceledException)

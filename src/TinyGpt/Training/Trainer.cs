@@ -83,10 +83,22 @@ public sealed class Trainer
 
     /// <summary>
     /// Starts all buckets' all-reduces before waiting for any (non-blocking) instead of reducing
-    /// them one after another. Off by default: TorchSharp has no backward hooks, so all buckets are
-    /// ready at once and nothing overlaps, and Open MPI's non-blocking all-reduce measured slower.
+    /// them one after another. Off by default: after backward all buckets are ready at once, so
+    /// nothing overlaps, and Open MPI's non-blocking all-reduce measured slower. Ignored with
+    /// <see cref="OverlapGradientAllReduce"/>.
     /// </summary>
     public bool NonBlockingGradientAllReduce { get; set; }
+
+    /// <summary>
+    /// Overlaps averaging the gradients with the backward pass (with several ranks): in the last
+    /// micro-batch of each step, the backward pass starts a bucket's non-blocking all-reduce as soon
+    /// as the blocks whose gradients it holds are done, while it goes on through the blocks below;
+    /// the embeddings' bucket starts after backward, then all are awaited. Buckets then also end at
+    /// block boundaries. The averaged gradients are the same as without overlap. Off by default:
+    /// whether it pays depends on the MPI library making progress during backward (see
+    /// docs/distributed.md, "Overlapping communication with backward").
+    /// </summary>
+    public bool OverlapGradientAllReduce { get; set; }
 
     /// <summary>Compares a checksum of the parameters across ranks after every step and fails when replicas drift apart (costs one small all-gather per step).</summary>
     public bool CheckReplicasEachStep { get; set; }
@@ -153,7 +165,8 @@ public sealed class Trainer
         var schedule = new LearningRateSchedule(Options.LearningRate, Options.MinLearningRate ?? Options.LearningRate / 10, Math.Min(warmup, totalSteps - 1), totalSteps);
         var named = Model.NamedParameters();
         using var optimizer = new AdamW(named.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
-        var synchronizer = new GradientSynchronizer(_collective, named.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
+        var overlap = OverlapGradientAllReduce && _collective.WorldSize > 1;
+        var synchronizer = new GradientSynchronizer(_collective, named.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes, overlap ? Model.GradientCompleteAfterBlock() : null);
         synchronizer.SeparateSkew = SeparateGradientSkew;
         synchronizer.NonBlocking = NonBlockingGradientAllReduce;
         Synchronizer = synchronizer;
@@ -249,11 +262,25 @@ public sealed class Trainer
                     using var scope = NewDisposeScope();
                     var batch = sampler.NextBatch();
                     var (input, target) = batch.ToTensors(device);
-                    var logits = Model.forward(input);
-                    var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
-                    // Each micro-batch contributes 1/accumulation of the step's mean gradient.
-                    (accumulation == 1 ? loss : loss.div(accumulation)).backward();
-                    lossSum += loss.item<float>();
+                    // Gradients are complete only in the last micro-batch's backward: overlap there.
+                    if (overlap && micro == accumulation - 1)
+                    {
+                        synchronizer.ArmOverlap();
+                        Model.BlockBackwardObserver = synchronizer;
+                    }
+
+                    try
+                    {
+                        var logits = Model.forward(input);
+                        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
+                        // Each micro-batch contributes 1/accumulation of the step's mean gradient.
+                        (accumulation == 1 ? loss : loss.div(accumulation)).backward();
+                        lossSum += loss.item<float>();
+                    }
+                    finally
+                    {
+                        Model.BlockBackwardObserver = null;
+                    }
                 }
 
                 synchronizer.AverageGradients();

@@ -41,6 +41,38 @@ public sealed partial class DistributedTrainingTests
         distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void Overlapping_the_all_reduce_with_backward_trains_as_averaging_after_backward(int accumulation)
+    {
+        using var folder = new TemporaryFolder();
+        var steps = 6;
+        var after = MpiRun.TestHost(2, Generous, Train(folder.Sub("after"), batch: 2, accumulation, steps));
+        after.ExitCode.Should().Be(0, after.ToString());
+        var overlapped = MpiRun.TestHost(2, Generous, [.. Train(folder.Sub("overlapped"), batch: 2, accumulation, steps), "--overlap", "--check-replicas"]);
+        overlapped.ExitCode.Should().Be(0, overlapped.ToString());
+
+        // The tiny model has three buckets with overlap (ln_f and block 1, block 0, the embeddings):
+        // two of them start inside each step's backward, on every rank.
+        for (var rank = 0; rank < 2; rank++)
+        {
+            after.Output.Should().Contain($"rank {rank}: 0 of {steps} bucket all-reduces started inside backward (1 buckets)");
+            overlapped.Output.Should().Contain($"rank {rank}: {2 * steps} of {3 * steps} bucket all-reduces started inside backward (3 buckets)");
+        }
+
+        using var reference = TrainingRunOutput.Read(folder.Sub("after"));
+        using var candidate = TrainingRunOutput.Read(folder.Sub("overlapped"));
+        candidate.Losses.Should().HaveCount(steps);
+        for (var i = 0; i < steps; i++)
+        {
+            candidate.Losses[i].Should().BeApproximately(reference.Losses[i], 1e-5, $"loss of step {i + 1}");
+        }
+
+        reference.Losses[^1].Should().BeLessThan(reference.Losses[0] - 0.1);
+        candidate.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
+    }
+
     [Fact]
     public void Replicas_stay_bitwise_identical_after_every_step()
     {
