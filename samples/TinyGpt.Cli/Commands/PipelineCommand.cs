@@ -65,7 +65,11 @@ internal static class PipelineCommand
                 var splits = prepared.Manifest.Splits.Select(s => s.Name).Where(s => s != prepared.Manifest.TrainSplit).ToList();
                 foreach (var split in splits)
                 {
-                    Workflows.PrintEvaluation(split, Workflows.Evaluate(prepared, model, split));
+                    // The trainer already scored the whole evaluation split with the final weights.
+                    var evaluation = split == prepared.Manifest.EvalSplit && trained.Validation is { } final
+                        ? final
+                        : Workflows.Evaluate(prepared, model, split);
+                    Workflows.PrintEvaluation(split, evaluation);
                 }
 
                 AnsiConsole.Write(new Rule("[bold]4. generate[/]").LeftJustified());
