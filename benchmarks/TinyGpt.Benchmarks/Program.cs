@@ -1,5 +1,5 @@
 // Benchmarks print numbers and ratios measured in the same run; they assert nothing.
-// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train|ddp> [options]
+// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train|ddp|ngram> [options]
 using TinyGpt.Benchmarks;
 
 return args.Length == 0 ? Usage() : args[0] switch
@@ -8,11 +8,12 @@ return args.Length == 0 ? Usage() : args[0] switch
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
     "train" => TrainingBenchmark.Run(args[1..]),
     "ddp" => DdpBenchmark.Run(args[1..]),
+    "ngram" => NgramBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train, ddp");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train, ddp, ngram");
     return 2;
 }
