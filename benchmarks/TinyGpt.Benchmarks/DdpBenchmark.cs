@@ -65,7 +65,9 @@ internal static class DdpBenchmark
                 // For example two network namespaces joined by a veth pair (see docs/distributed.md).
                 var prefix = (options.Get("tcp-launch") ?? string.Empty).Split(' ', StringSplitOptions.RemoveEmptyEntries);
                 var subnet = options.Get("tcp-subnet") ?? throw new ArgumentException("--tcp-hostfile needs --tcp-subnet");
-                var mpiOptions = new List<string> { "--hostfile", hostfile, "--map-by", "node", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet, "-np", "2" };
+                // Namespaces on one machine look like two nodes, so Open MPI would bind both ranks
+                // to "their node's" core 0, the same physical core: --bind-to none.
+                var mpiOptions = new List<string> { "--hostfile", hostfile, "--map-by", "node", "--bind-to", "none", "--mca", "btl", "tcp,self", "--mca", "btl_tcp_if_include", subnet, "--mca", "oob_tcp_if_include", subnet, "-np", "2" };
                 if (options.Get("tcp-agent") is { } agent)
                 {
                     mpiOptions.InsertRange(0, ["--mca", "plm_rsh_agent", agent]);

@@ -50,7 +50,7 @@ internal sealed class TwoHostNetwork : IDisposable
     /// <summary>mpirun options for TCP between the two hosts only.</summary>
     public IReadOnlyList<string> MpirunOptions =>
     [
-        "--hostfile", HostFile, "--map-by", "node",
+        "--hostfile", HostFile, "--map-by", "node", "--bind-to", "none",
         "--mca", "plm_rsh_agent", Agent,
         "--mca", "btl", "tcp,self",
         "--mca", "btl_tcp_if_include", Subnet,
