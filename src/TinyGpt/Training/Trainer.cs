@@ -95,8 +95,9 @@ public sealed class Trainer
     /// as the blocks whose gradients it holds are done, while it goes on through the blocks below;
     /// the embeddings' bucket starts after backward, then all are awaited. Buckets then also end at
     /// block boundaries. The averaged gradients are the same as without overlap. Off by default:
-    /// whether it pays depends on the MPI library making progress during backward (see
-    /// docs/distributed.md, "Overlapping communication with backward").
+    /// whether it pays depends on the MPI library making progress during backward; with Open MPI
+    /// 4.1 on CPU it measured 0.98x the tokens/s of averaging after backward, over shared memory
+    /// and over TCP (see docs/distributed.md, "Overlapping the all-reduce with backward").
     /// </summary>
     public bool OverlapGradientAllReduce { get; set; }
 
