@@ -99,11 +99,11 @@ public sealed class MpiCollective : ICollective
 
     internal static MpiCollective Initialize(Func<string, string?> getEnvironmentVariable)
     {
-        var mpi = MpiLibrary.Load(getEnvironmentVariable);
-
         // UCX (used by Open MPI and MPICH for InfiniBand/RoCE) catches SIGSEGV to print its own
         // backtrace; .NET needs that signal to raise NullReferenceException, so keep UCX off it.
+        // Before loading: MPICH links UCX directly, and UCX reads this when it is loaded.
         NativeEnvironment.SetDefault("UCX_ERROR_SIGNALS", string.Empty, getEnvironmentVariable);
+        var mpi = MpiLibrary.Load(getEnvironmentVariable);
 
         mpi.Check(mpi.Finalized(out var finalized), "MPI_Finalized");
         if (finalized)

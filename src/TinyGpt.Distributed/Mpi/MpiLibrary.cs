@@ -21,8 +21,13 @@ internal sealed unsafe class MpiLibrary
     /// <summary>MPI_THREAD_SERIALIZED: same value (2) in Open MPI and MPICH.</summary>
     public const int ThreadSerialized = 2;
 
-    // Open MPI 4/5 soname first (the common one on Debian/Ubuntu/RHEL), then MPICH's, then the dev symlink.
-    private static readonly string[] SearchNames = ["libmpi.so.40", "libmpi.so.12", "libmpi.so", "libmpi.dylib", "libmpi.40.dylib", "libmpi.12.dylib"];
+    // Open MPI 4/5 soname first (the common one on Debian/Ubuntu/RHEL), then MPICH's (libmpi.so.12
+    // upstream and on RHEL, libmpich.so.12 on Debian/Ubuntu), then the dev symlinks.
+    private static readonly string[] OpenMpiFirst = ["libmpi.so.40", "libmpi.so.12", "libmpich.so.12", "libmpi.so", "libmpich.so", "libmpi.dylib", "libmpi.40.dylib", "libmpi.12.dylib"];
+
+    // Under a PMI launcher (MPICH's Hydra, Intel MPI) the MPICH-ABI library must win where both are
+    // installed: Open MPI's libmpi cannot join a job that Hydra started.
+    private static readonly string[] MpichFirst = ["libmpi.so.12", "libmpich.so.12", "libmpi.so.40", "libmpi.so", "libmpich.so", "libmpi.12.dylib", "libmpi.dylib", "libmpi.40.dylib"];
 
     private readonly nint library;
     private readonly nint initialized, finalized, initThread, finalize, commRank, commSize, commSplitType, commFree,
@@ -134,9 +139,17 @@ internal sealed unsafe class MpiLibrary
 
     private bool IsMpich => Implementation == MpiImplementation.Mpich;
 
-    /// <summary>Loads the MPI library named by <see cref="LibraryOverrideVariable"/>, or the first of the usual sonames found.</summary>
+    /// <summary>
+    /// Loads the MPI library named by <see cref="LibraryOverrideVariable"/>, or the first of the
+    /// usual sonames found, MPICH's first when a PMI launcher (Hydra) started the process.
+    /// </summary>
     /// <exception cref="MpiUnavailableException">No candidate could be loaded, or the one loaded is not Open MPI or MPICH-compatible.</exception>
-    public static MpiLibrary Load(Func<string, string?> getEnvironmentVariable) => Load(getEnvironmentVariable, SearchNames);
+    public static MpiLibrary Load(Func<string, string?> getEnvironmentVariable) =>
+        Load(getEnvironmentVariable, SearchNamesFor(Launch.LaunchEnvironment.Detect(getEnvironmentVariable).Launcher));
+
+    /// <summary>The sonames to try, in order, for processes started by <paramref name="launcher"/>.</summary>
+    internal static IReadOnlyList<string> SearchNamesFor(Launch.Launcher launcher) =>
+        launcher == Launch.Launcher.Pmi ? MpichFirst : OpenMpiFirst;
 
     /// <summary>As <see cref="Load(Func{string, string?})"/>, searching <paramref name="searchNames"/> when no override is set.</summary>
     internal static MpiLibrary Load(Func<string, string?> getEnvironmentVariable, IReadOnlyList<string> searchNames)

@@ -34,9 +34,24 @@ internal static class MpiRun
     /// <summary>
     /// Runs <c>[launchPrefix] mpirun [mpirunOptions] -np ranks dotnet assembly args</c>; kills the whole tree at <paramref name="timeout"/>.
     /// </summary>
-    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix = null)
+    public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix = null) =>
+        Launch(Launcher.Value, mpirunOptions, ranks, assembly, timeout, environment, args, launchPrefix);
+
+    /// <summary>Runs the test host under MPICH's Hydra launcher at <paramref name="mpiexec"/> (for example <c>/usr/bin/mpiexec.mpich</c>).</summary>
+    public static MpiRunResult TestHostUnderMpich(string mpiexec, int ranks, TimeSpan timeout, params string[] args) =>
+        Launch((mpiexec, false), [], ranks, TestHostPath(), timeout, new Dictionary<string, string>(), args, null);
+
+    /// <summary>Runs the tinygpt CLI under MPICH's Hydra launcher at <paramref name="mpiexec"/>.</summary>
+    public static MpiRunResult CliUnderMpich(string mpiexec, int ranks, TimeSpan timeout, params string[] args) =>
+        Launch((mpiexec, false), [], ranks, CliPath(), timeout, new Dictionary<string, string>(), args, null);
+
+    /// <summary>MPICH's launcher if installed: <c>TINYGPT_MPICH_MPIEXEC</c>, else <c>mpiexec.mpich</c> (Debian/Ubuntu) or <c>mpiexec.hydra</c> on PATH.</summary>
+    public static string? FindMpichLauncher() =>
+        Environment.GetEnvironmentVariable("TINYGPT_MPICH_MPIEXEC") is { Length: > 0 } path ? path : FindOnPath("mpiexec.mpich") ?? FindOnPath("mpiexec.hydra");
+
+    private static MpiRunResult Launch((string Path, bool IsOpenMpi) launcher, IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix)
     {
-        var (mpirun, isOpenMpi) = Launcher.Value;
+        var (mpirun, isOpenMpi) = launcher;
         var start = new ProcessStartInfo(launchPrefix is { Count: > 0 } ? launchPrefix[0] : mpirun)
         {
             RedirectStandardOutput = true,
