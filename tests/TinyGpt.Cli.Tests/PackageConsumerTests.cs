@@ -9,6 +9,7 @@ namespace TinyGpt.Cli.Tests;
 /// backend, and runs a tiny train + generate in it (TorchSharp loading through the package's
 /// buildTransitive fix, not the repository's). The app's program is the README's "From code" block.
 /// </summary>
+[Collection(RepositoryBuildCollection.Name)]
 public sealed class PackageConsumerTests : IDisposable
 {
     private readonly string _root = Path.Combine(Path.GetTempPath(), "tinygpt-consumer-" + Guid.NewGuid().ToString("N"));
@@ -30,9 +31,12 @@ public sealed class PackageConsumerTests : IDisposable
         Directory.CreateDirectory(app);
         // A version nobody else uses, so the NuGet cache cannot hand back an older package.
         var version = $"0.0.0-test{DateTime.UtcNow:yyyyMMddHHmmss}{Environment.ProcessId}";
+        // --no-build packs what the solution build produced, without rebuilding it under the test
+        // assemblies that run from it in parallel.
+        var configuration = new DirectoryInfo(CliRunner.CliDirectory).Parent!.Name;
         foreach (var project in new[] { "src/TinyGpt/TinyGpt.csproj", "src/TinyGpt.Distributed/TinyGpt.Distributed.csproj" })
         {
-            Run(repo, "dotnet", "pack", Path.Combine(repo, project), "-c", "Release", "-o", feed, $"-p:PackageVersion={version}", "--nologo", "-v", "q");
+            Run(repo, "dotnet", "pack", Path.Combine(repo, project), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "--nologo", "-v", "q");
         }
 
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
