@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using TinyGpt.Docs.Tests;
 
 namespace TinyGpt.Cli.Tests;
@@ -12,6 +11,7 @@ namespace TinyGpt.Cli.Tests;
 [Collection(RepositoryBuildCollection.Name)]
 public sealed class PackageConsumerTests : IDisposable
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(8);
     private readonly string _root = Path.Combine(Path.GetTempPath(), "tinygpt-consumer-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -36,7 +36,7 @@ public sealed class PackageConsumerTests : IDisposable
         var configuration = new DirectoryInfo(CliRunner.CliDirectory).Parent!.Name;
         foreach (var project in new[] { "src/TinyGpt/TinyGpt.csproj", "src/TinyGpt.Distributed/TinyGpt.Distributed.csproj" })
         {
-            Run(repo, "dotnet", "pack", Path.Combine(repo, project), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "--nologo", "-v", "q");
+            CheckedProcess.Run(repo, Timeout, "dotnet", "pack", Path.Combine(repo, project), "-c", configuration, "--no-build", "-o", feed, $"-p:PackageVersion={version}", "--nologo", "-v", "q");
         }
 
         File.WriteAllText(Path.Combine(app, "nuget.config"), $"""
@@ -74,7 +74,7 @@ public sealed class PackageConsumerTests : IDisposable
             return result.FinalLoss < 2.0 && completion.Contains("fox", StringComparison.Ordinal) ? 0 : 1;
             """);
 
-        var output = Run(app, "dotnet", "run", "-c", "Release", "--nologo");
+        var output = CheckedProcess.Run(app, Timeout, "dotnet", "run", "-c", "Release", "--nologo");
         output.Should().Contain("completion=").And.Contain("fox");
     }
 
@@ -85,26 +85,5 @@ public sealed class PackageConsumerTests : IDisposable
         var block = MarkdownCodeBlocks.Parse("README.md", readme).FirstOrDefault(b => b.IsCSharp && b.Line > heading);
         block.Should().NotBeNull("the 'From code' section has a C# block");
         return block!.Text;
-    }
-
-    private static string Run(string directory, string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(8)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} timed out in {directory}.");
-        }
-
-        process.ExitCode.Should().Be(0, $"'{file} {string.Join(' ', args)}' should succeed:\n{output.Result}\n{error.Result}");
-        return output.Result;
     }
 }

@@ -1,10 +1,9 @@
-using System.Diagnostics;
-
 namespace TinyGpt.Cli.Tests;
 
 [Collection(RepositoryBuildCollection.Name)]
 public sealed class PublishedAppTests : IDisposable
 {
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
     private readonly string _output = Path.Combine(Path.GetTempPath(), "tinygpt-publish-" + Guid.NewGuid().ToString("N"));
 
     public void Dispose()
@@ -22,31 +21,11 @@ public sealed class PublishedAppTests : IDisposable
         // --no-build publishes what the solution build produced (the test's own configuration) without
         // rebuilding it under other test assemblies that are running from it.
         var configuration = new DirectoryInfo(CliRunner.CliDirectory).Parent!.Name;
-        Run("dotnet", "publish", project, "-c", configuration, "--no-build", "-o", _output, "--nologo", "-v", "q");
+        CheckedProcess.Run(Path.GetDirectoryName(project)!, Timeout, "dotnet", "publish", project, "-c", configuration, "--no-build", "-o", _output, "--nologo", "-v", "q");
 
         var app = Path.Combine(_output, OperatingSystem.IsWindows() ? "tinygpt.exe" : "tinygpt");
         File.Exists(app).Should().BeTrue("the publish output holds the tinygpt command");
         // TorchSharp must load its native library from the publish folder and compute a correct matmul.
-        Run(app, "info");
-    }
-
-    private static void Run(string file, params string[] args)
-    {
-        var start = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in args)
-        {
-            start.ArgumentList.Add(arg);
-        }
-
-        using var process = Process.Start(start)!;
-        var output = process.StandardOutput.ReadToEndAsync();
-        var error = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(5)))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"{file} {string.Join(' ', args)} timed out.");
-        }
-
-        process.ExitCode.Should().Be(0, $"'{file} {string.Join(' ', args)}' should succeed:\n{output.Result}\n{error.Result}");
+        CheckedProcess.Run(_output, Timeout, app, "info");
     }
 }
