@@ -1,5 +1,5 @@
 // Benchmarks print numbers and ratios measured in the same run; they assert nothing.
-// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train|ddp|ngram> [options]
+// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|tokenizer|train|ddp|ngram|soak> [options]
 using TinyGpt.Benchmarks;
 
 return args.Length == 0 ? Usage() : args[0] switch
@@ -9,11 +9,12 @@ return args.Length == 0 ? Usage() : args[0] switch
     "train" => TrainingBenchmark.Run(args[1..]),
     "ddp" => DdpBenchmark.Run(args[1..]),
     "ngram" => NgramBenchmark.Run(args[1..]),
+    "soak" => SoakBenchmark.Run(args[1..]),
     _ => Usage(),
 };
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train, ddp, ngram");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, tokenizer, train, ddp, ngram, soak");
     return 2;
 }

@@ -1,4 +1,5 @@
 using TinyGpt.Distributed.Mpi;
+using TinyGpt.Torch;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -49,10 +50,10 @@ internal static class CollectivesCheck
             Check($"all-reduce {type}", () =>
             {
                 using var scope = torch.NewDisposeScope();
-                var pattern = torch.arange(1000, torch.int64).remainder(5).add(1);
-                var tensor = pattern.mul(r + 1).to_type(type);
+                var pattern = OwnedScalars.Arange(0, 1000).remainder(TestScalars.Of(5)).add(OwnedScalars.One, OwnedScalars.One);
+                var tensor = pattern.mul(TestScalars.Of(r + 1)).to_type(type);
                 collective.AllReduceSum(tensor);
-                var expected = pattern.to_type(torch.float64).mul(sumOfFactors);
+                var expected = pattern.to_type(torch.float64).mul(TestScalars.Of(sumOfFactors));
                 return Same(tensor.to_type(torch.float64), expected) ? null : $"got {Describe(tensor)}";
             });
         }
@@ -60,24 +61,24 @@ internal static class CollectivesCheck
         Check("all-reduce non-contiguous view (staged)", () =>
         {
             using var scope = torch.NewDisposeScope();
-            var matrix = torch.arange(12, torch.float32).reshape(3, 4).add(r);
+            var matrix = OwnedScalars.Arange(0, 12).to_type(torch.float32).reshape(3, 4).add(TestScalars.Of(r), OwnedScalars.One);
             var transposed = matrix.t();
             collective.AllReduceSum(transposed);
-            var expected = torch.arange(12, torch.float32).reshape(3, 4).mul(n).add(n * (n - 1) / 2.0);
+            var expected = OwnedScalars.Arange(0, 12).to_type(torch.float32).reshape(3, 4).mul(TestScalars.Of(n)).add(TestScalars.Of(n * (n - 1) / 2.0), OwnedScalars.One);
             return Same(matrix, expected) ? null : $"got {Describe(matrix)}";
         });
 
         Check("async all-reduce, two outstanding", () =>
         {
             using var scope = torch.NewDisposeScope();
-            var first = torch.full(1 << 16, r + 1, torch.float32);
-            var second = torch.full(3, (double)(r + 1), torch.float16);
+            var first = torch.full(1 << 16, TestScalars.Of(r + 1), torch.float32);
+            var second = torch.full(3, TestScalars.Of((double)(r + 1)), torch.float16);
             var firstRequest = collective.AllReduceSumAsync(first);
             var secondRequest = collective.AllReduceSumAsync(second);
             secondRequest.Wait();
             firstRequest.Wait();
             firstRequest.Wait(); // a second Wait is allowed
-            var ok = first.eq(sumOfFactors).all().item<bool>() && second.to_type(torch.float32).eq(sumOfFactors).all().item<bool>();
+            var ok = first.eq(TestScalars.Of(sumOfFactors)).all().item<bool>() && second.to_type(torch.float32).eq(TestScalars.Of(sumOfFactors)).all().item<bool>();
             return ok ? null : $"got {Describe(first.narrow(0, 0, 4))} and {Describe(second)}";
         });
 
@@ -85,26 +86,26 @@ internal static class CollectivesCheck
         {
             using var scope = torch.NewDisposeScope();
             var root = n - 1;
-            var tensor = r == root ? torch.arange(10, torch.int64).mul(7) : torch.zeros(10, torch.int64);
+            var tensor = r == root ? OwnedScalars.Arange(0, 10).mul(TestScalars.Of(7)) : torch.zeros(10, torch.int64);
             collective.Broadcast(tensor, root);
-            return Same(tensor, torch.arange(10, torch.int64).mul(7)) ? null : $"got {Describe(tensor)}";
+            return Same(tensor, OwnedScalars.Arange(0, 10).mul(TestScalars.Of(7))) ? null : $"got {Describe(tensor)}";
         });
 
         Check("broadcast bfloat16", () =>
         {
             using var scope = torch.NewDisposeScope();
-            var tensor = r == 0 ? torch.full(5, 1.5, torch.bfloat16) : torch.zeros(5, torch.bfloat16);
+            var tensor = r == 0 ? torch.full(5, TestScalars.Of(1.5), torch.bfloat16) : torch.zeros(5, torch.bfloat16);
             collective.Broadcast(tensor);
-            return tensor.to_type(torch.float32).eq(1.5).all().item<bool>() ? null : $"got {Describe(tensor)}";
+            return tensor.to_type(torch.float32).eq(TestScalars.Of(1.5)).all().item<bool>() ? null : $"got {Describe(tensor)}";
         });
 
         Check("all-gather, ordered by rank", () =>
         {
             using var scope = torch.NewDisposeScope();
-            var input = torch.full(new long[] { 2, 3 }, r, torch.int32);
+            var input = torch.full(new long[] { 2, 3 }, TestScalars.Of(r), torch.int32);
             var output = torch.empty(new long[] { 2 * n, 3 }, torch.int32);
             collective.AllGather(input, output);
-            var expected = torch.arange(n, torch.int32).repeat_interleave(6).reshape(2 * n, 3);
+            var expected = OwnedScalars.Arange(0, n).to_type(torch.int32).repeat_interleave(6).reshape(2 * n, 3);
             return Same(output, expected) ? null : $"got {Describe(output)}";
         });
 

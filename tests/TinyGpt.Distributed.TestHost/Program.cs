@@ -56,7 +56,7 @@ static int PrintEnvironment(ICollective collective)
 
 static int AllReduceDemo(ICollective collective)
 {
-    using var value = torch.full(4, collective.Rank + 1, torch.float32);
+    using var value = torch.full(4, TestScalars.Of(collective.Rank + 1), torch.float32);
     collective.AllReduceSum(value);
     var expected = collective.WorldSize * (collective.WorldSize + 1) / 2;
     var actual = value.data<float>().ToArray();

@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -19,7 +20,7 @@ public sealed class SingleProcessCollectiveTests
     [Fact]
     public void All_reduce_leaves_the_tensor_unchanged()
     {
-        using var tensor = torch.arange(6, torch.float32).reshape(2, 3);
+        using var tensor = OwnedScalars.Arange(0, 6).to_type(torch.float32).reshape(2, 3);
         using var original = tensor.clone();
 
         collective.AllReduceSum(tensor);
@@ -31,7 +32,7 @@ public sealed class SingleProcessCollectiveTests
     [Fact]
     public void Broadcast_from_rank_zero_leaves_the_tensor_unchanged_and_other_roots_are_rejected()
     {
-        using var tensor = torch.arange(4, torch.int64);
+        using var tensor = OwnedScalars.Arange(0, 4);
 
         collective.Broadcast(tensor);
 
@@ -43,7 +44,7 @@ public sealed class SingleProcessCollectiveTests
     [Fact]
     public void All_gather_copies_the_input_into_the_output()
     {
-        using var input = torch.arange(6, torch.int32).reshape(2, 3);
+        using var input = OwnedScalars.Arange(0, 6).to_type(torch.int32).reshape(2, 3);
         using var output = torch.zeros(new long[] { 2, 3 }, torch.int32);
 
         collective.AllGather(input, output);

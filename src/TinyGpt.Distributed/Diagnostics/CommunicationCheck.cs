@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using TinyGpt.Distributed.Mpi;
+using TinyGpt.Torch;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -116,21 +117,28 @@ public static class CommunicationCheck
         long rankFactor = collective.Rank + 1;
         long sumOfFactors = (long)collective.WorldSize * (collective.WorldSize + 1) / 2;
 
+        // Scalars with owners (see OwnedScalars in TinyGpt).
+        using var period = ValuePeriod.ToScalar();
+        using var int64Offset = Int64Offset.ToScalar();
+        using var half = 0.5.ToScalar();
+        using var rank = rankFactor.ToScalar();
+        using var sum = sumOfFactors.ToScalar();
+
         // Rank r contributes pattern x (r + 1), so the exact sum is pattern x n(n+1)/2.
-        var pattern = torch.arange(count, torch.int64).remainder(ValuePeriod).add(1);
+        var pattern = OwnedScalars.Arange(0, count).remainder(period).add(OwnedScalars.One, OwnedScalars.One);
         var (contribution, expected) = type switch
         {
-            torch.ScalarType.Int64 => (pattern.add(Int64Offset).mul(rankFactor), pattern.add(Int64Offset).mul(sumOfFactors)),
+            torch.ScalarType.Int64 => (pattern.add(int64Offset, OwnedScalars.One).mul(rank), pattern.add(int64Offset, OwnedScalars.One).mul(sum)),
             // Halves are exact in binary floating point and catch a reduction that rounds.
             torch.ScalarType.Float32 or torch.ScalarType.Float64 =>
-                (pattern.to_type(type).add(0.5).mul(rankFactor), pattern.to_type(type).add(0.5).mul(sumOfFactors)),
-            _ => (pattern.mul(rankFactor).to_type(type), pattern.mul(sumOfFactors).to_type(type)),
+                (pattern.to_type(type).add(half, OwnedScalars.One).mul(rank), pattern.to_type(type).add(half, OwnedScalars.One).mul(sum)),
+            _ => (pattern.mul(rank).to_type(type), pattern.mul(sum).to_type(type)),
         };
         var tensor = contribution.to_type(type).contiguous();
         collective.AllReduceSum(tensor);
         if (corrupt)
         {
-            tensor.narrow(0, 0, 1).add_(1);
+            tensor.narrow(0, 0, 1).add_(OwnedScalars.One, OwnedScalars.One);
         }
 
         return tensor.ne(expected.to_type(type)).sum().item<long>();

@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using TinyGpt.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -127,12 +128,13 @@ public sealed class Sampler : IDisposable
     // Temperature, then top-k, then top-p; removed tokens get -inf so softmax gives them 0.
     private Tensor Filter(Tensor x)
     {
-        x = x.div(Options.Temperature);
+        using var temperature = Options.Temperature.ToScalar();
+        x = x.div(temperature);
         if (Options.TopK > 0 && Options.TopK < x.shape[1])
         {
             // Keep exactly the k best (ties broken by index), not "everything >= the k-th value".
             var (values, indices) = x.topk(Options.TopK, dim: -1);
-            x = full_like(x, double.NegativeInfinity).scatter(1, indices, values);
+            x = full_like(x, OwnedScalars.NegativeInfinity).scatter(1, indices, values);
         }
 
         if (Options.TopP < 1.0)
@@ -141,8 +143,9 @@ public sealed class Sampler : IDisposable
             var probabilities = sorted.softmax(-1);
             // Drop a token when the tokens above it already reach p; the most likely one always stays.
             var massBefore = probabilities.cumsum(-1).sub(probabilities);
-            sorted = sorted.masked_fill(massBefore.ge(Options.TopP), double.NegativeInfinity);
-            x = full_like(x, double.NegativeInfinity).scatter(1, order, sorted);
+            using var topP = Options.TopP.ToScalar();
+            sorted = sorted.masked_fill(massBefore.ge(topP), OwnedScalars.NegativeInfinity);
+            x = full_like(x, OwnedScalars.NegativeInfinity).scatter(1, order, sorted);
         }
 
         return x;
@@ -166,7 +169,8 @@ public sealed class Sampler : IDisposable
             using var index = tensor(seen);
             var logitsRow = x[row];
             var values = logitsRow.index_select(0, index);
-            var penalised = where(values.gt(0), values.div(Options.RepetitionPenalty), values.mul(Options.RepetitionPenalty));
+            using var penalty = Options.RepetitionPenalty.ToScalar();
+            var penalised = where(values.gt(OwnedScalars.Zero), values.div(penalty), values.mul(penalty));
             logitsRow.index_copy_(0, index, penalised);
         }
     }

@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -72,8 +73,10 @@ internal sealed class CausalSelfAttention : nn.Module
             // Chunked prefill onto a non-empty cache. SDPA's own causal mask is aligned to the top
             // left, which would hide cached positions from the new ones (the original project's
             // bug), so build the mask with the offset: query i (position offset+i) sees key j <= offset+i.
-            using var queryPositions = arange(offset, offset + time, device: x.device).unsqueeze(1);
-            using var keyPositions = arange(0, offset + time, device: x.device).unsqueeze(0);
+            using var queryRange = OwnedScalars.Arange(offset, offset + time, x.device);
+            using var keyRange = OwnedScalars.Arange(0, offset + time, x.device);
+            using var queryPositions = queryRange.unsqueeze(1);
+            using var keyPositions = keyRange.unsqueeze(0);
             using var mask = keyPositions.le(queryPositions);
             y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask, p: p);
         }

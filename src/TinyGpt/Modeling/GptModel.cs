@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -44,7 +45,15 @@ public sealed class GptModel : nn.Module
     public GptConfig Config { get; }
 
     /// <summary>The device the parameters live on.</summary>
-    public Device Device => wte.weight!.device;
+    public Device Device
+    {
+        get
+        {
+            // The embedding's weight getter makes a new tensor wrapper each time: give it an owner.
+            using var scope = NewDisposeScope();
+            return wte.weight!.device;
+        }
+    }
 
     /// <summary>
     /// When set, <see cref="forward"/> puts a <see cref="BlockBoundary"/> in front of every block,
@@ -94,8 +103,8 @@ public sealed class GptModel : nn.Module
         }
 
         using var scope = NewDisposeScope();
-        using var positions = arange(start, start + time, dtype: ScalarType.Int64, device: tokens.device);
-        var x = wte.forward(tokens).add(wpe.forward(positions));
+        using var positions = OwnedScalars.Arange(start, start + time, tokens.device);
+        var x = wte.forward(tokens).add(wpe.forward(positions), OwnedScalars.One);
         if (training && Config.Dropout > 0)
         {
             x = nn.functional.dropout(x, Config.Dropout, training: true);
@@ -125,6 +134,7 @@ public sealed class GptModel : nn.Module
     /// <summary>Counts parameters; a tied embedding counts once.</summary>
     public GptParameterCount CountParameters()
     {
+        using var scope = NewDisposeScope();
         var total = parameters().Sum(p => p.numel());
         var embedding = wte.weight!.numel() + wpe.weight!.numel();
         return new GptParameterCount(total, embedding, total - embedding);
@@ -165,7 +175,11 @@ public sealed class GptModel : nn.Module
 
     /// <summary>Creates a KV cache that fits this model, on its device.</summary>
     /// <param name="batchSize">Number of sequences decoded together.</param>
-    public KvCache CreateCache(int batchSize = 1) => new(Config, batchSize, Device, wte.weight!.dtype);
+    public KvCache CreateCache(int batchSize = 1)
+    {
+        using var scope = NewDisposeScope();
+        return new(Config, batchSize, Device, wte.weight!.dtype);
+    }
 
     private void Initialize(long seed)
     {
@@ -173,6 +187,7 @@ public sealed class GptModel : nn.Module
         // projections that add into the residual stream scaled by 1/sqrt(2 * layers), so the
         // residual stream's variance does not grow with depth.
         using var generator = new Generator(unchecked((ulong)seed), device("cpu"));
+        using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         var residualStd = 0.02 / Math.Sqrt(2.0 * Config.LayerCount);
         var residual = new HashSet<Linear>(h.SelectMany(block => block.ResidualProjections), ReferenceEqualityComparer.Instance);
@@ -207,6 +222,8 @@ public sealed class GptModel : nn.Module
     private static void Normal(Tensor weight, double std, Generator generator)
     {
         using var values = randn(weight.shape, dtype: weight.dtype, generator: generator);
-        weight.copy_(values.mul_(std));
+        using var scale = std.ToScalar();
+        using var scaled = values.mul_(scale);
+        weight.copy_(scaled);
     }
 }

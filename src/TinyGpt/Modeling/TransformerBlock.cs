@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -29,9 +30,9 @@ internal sealed class TransformerBlock : nn.Module
     {
         using var normed1 = ln_1.forward(x);
         using var attended = attn.forward(normed1, cache, layer);
-        using var afterAttention = x.add(attended);
+        using var afterAttention = x.add(attended, OwnedScalars.One);
         using var normed2 = ln_2.forward(afterAttention);
         using var fed = mlp.forward(normed2);
-        return afterAttention.add(fed);
+        return afterAttention.add(fed, OwnedScalars.One);
     }
 }

@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -47,6 +48,8 @@ internal sealed class AdamW : IDisposable
 
     public void ZeroGrad()
     {
+        // Each .grad read makes a new wrapper: the scope owns it until zero_ has returned.
+        using var scope = NewDisposeScope();
         foreach (var (_, parameter, _) in _parameters)
         {
             parameter.grad?.zero_();
@@ -61,7 +64,15 @@ internal sealed class AdamW : IDisposable
         var correction1 = 1 - Math.Pow(Beta1, StepCount);
         var correction2 = 1 - Math.Pow(Beta2, StepCount);
         var stepSize = learningRate / correction1;
-        var sqrtCorrection2 = Math.Sqrt(correction2);
+        // Owned scalars (see OwnedScalars): they outlive every native call below.
+        using var keep = (1 - (learningRate * WeightDecay)).ToScalar();
+        // lerp_ has no Scalar overload; a 0-d tensor weight computes the same as the scalar kernel.
+        using var firstWeight = torch.tensor(1 - Beta1, dtype: ScalarType.Float32);
+        using var beta2 = Beta2.ToScalar();
+        using var secondWeight = (1 - Beta2).ToScalar();
+        using var sqrtCorrection2 = Math.Sqrt(correction2).ToScalar();
+        using var epsilon = Epsilon.ToScalar();
+        using var negativeStep = (-stepSize).ToScalar();
         for (var i = 0; i < _parameters.Length; i++)
         {
             var (_, parameter, decay) = _parameters[i];
@@ -73,13 +84,13 @@ internal sealed class AdamW : IDisposable
 
             if (decay && WeightDecay > 0)
             {
-                parameter.mul_(1 - (learningRate * WeightDecay));
+                parameter.mul_(keep);
             }
 
-            _firstMoments[i].lerp_(grad, 1 - Beta1);
-            _secondMoments[i].mul_(Beta2).addcmul_(grad, grad, 1 - Beta2);
-            var denominator = _secondMoments[i].sqrt().div_(sqrtCorrection2).add_(Epsilon);
-            parameter.addcdiv_(_firstMoments[i], denominator, -stepSize);
+            _firstMoments[i].lerp_(grad, firstWeight);
+            _secondMoments[i].mul_(beta2).addcmul_(grad, grad, secondWeight);
+            var denominator = _secondMoments[i].sqrt().div_(sqrtCorrection2).add_(epsilon, OwnedScalars.One);
+            parameter.addcdiv_(_firstMoments[i], denominator, negativeStep);
         }
     }
 

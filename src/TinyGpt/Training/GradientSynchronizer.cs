@@ -210,7 +210,7 @@ internal sealed class GradientSynchronizer : IBlockBackwardObserver
         var watch = Stopwatch.StartNew();
         using var noGrad = no_grad();
         _flats ??= AttachBuckets();
-        var scale = 1.0 / _collective.WorldSize;
+        using var scale = (1.0 / _collective.WorldSize).ToScalar();
         if (_armed)
         {
             _armed = false;

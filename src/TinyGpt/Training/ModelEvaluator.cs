@@ -13,8 +13,10 @@ public static class ModelEvaluator
     /// <param name="tokens">The split's tokens.</param>
     /// <param name="settings">Window length, stride, batch size and the split's text statistics.</param>
     /// <param name="collective">With several ranks, each scores windows r, r + world, ... and the sums are combined.</param>
+    /// <param name="cancellationToken">Stops between batches; with several ranks, every rank stops when any was cancelled.</param>
     /// <exception cref="ArgumentException">The settings do not fit the model, or the split has fewer than two tokens.</exception>
-    public static EvaluationResult Evaluate(GptModel model, ITokenSequence tokens, EvaluationSettings? settings = null, ICollective? collective = null)
+    /// <exception cref="OperationCanceledException">The evaluation was cancelled (on any rank).</exception>
+    public static EvaluationResult Evaluate(GptModel model, ITokenSequence tokens, EvaluationSettings? settings = null, ICollective? collective = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokens);
@@ -47,6 +49,11 @@ public static class ModelEvaluator
             {
                 foreach (var chunk in group.Chunk(settings.BatchSize))
                 {
+                    if (cancellationToken.IsCancellationRequested)
+                    {
+                        break;
+                    }
+
                     using var scope = NewDisposeScope();
                     var length = group.Key;
                     var buffer = new long[chunk.Length * (length + 1)];
@@ -67,12 +74,24 @@ public static class ModelEvaluator
             }
         }
 
+        var cancelled = cancellationToken.IsCancellationRequested;
         if (collective.WorldSize > 1)
         {
-            using var totals = torch.tensor(new[] { nats, scored }, dtype: ScalarType.Float64);
+            // Every rank meets here even when one was cancelled, and all learn that one was.
+            using var totals = torch.tensor(new[] { nats, scored, cancelled ? 1.0 : 0.0 }, dtype: ScalarType.Float64);
             collective.AllReduceSum(totals);
             var values = totals.data<double>().ToArray();
-            (nats, scored) = (values[0], (long)values[1]);
+            (nats, scored, cancelled) = (values[0], (long)values[1], values[2] > 0);
+        }
+
+        if (cancelled)
+        {
+            if (wasTraining)
+            {
+                model.train();
+            }
+
+            throw new OperationCanceledException("The evaluation was cancelled.", cancellationToken);
         }
 
         if (wasTraining)

@@ -275,7 +275,16 @@ public sealed class Trainer
                         var logits = Model.forward(input);
                         var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
                         // Each micro-batch contributes 1/accumulation of the step's mean gradient.
-                        (accumulation == 1 ? loss : loss.div(accumulation)).backward();
+                        if (accumulation == 1)
+                        {
+                            loss.backward();
+                        }
+                        else
+                        {
+                            using var share = (1.0 / accumulation).ToScalar();
+                            loss.mul(share).backward();
+                        }
+
                         lossSum += loss.item<float>();
                     }
                     finally
@@ -458,14 +467,14 @@ public sealed class Trainer
 
     private double ClipGradients(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> named)
     {
+        using var scope = NewDisposeScope();
         var withGrad = named.Select(p => p.Parameter).Where(p => p.grad is not null).ToList();
         if (Options.GradientClip > 0)
         {
             return nn.utils.clip_grad_norm_(withGrad, Options.GradientClip);
         }
 
-        using var scope = NewDisposeScope();
-        return Math.Sqrt(withGrad.Sum(p => p.grad!.pow(2).sum().item<float>()));
+        return Math.Sqrt(withGrad.Sum(p => p.grad!.square().sum().item<float>()));
     }
 
     private void CheckReplicas(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> named, int step)
@@ -478,7 +487,7 @@ public sealed class Trainer
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         // A position-weighted sum differs when any element differs in practice.
-        var checksum = torch.tensor(new[] { named.Sum(p => p.Parameter.to(ScalarType.Float64).reshape(-1).mul(arange(1, p.Parameter.NumberOfElements + 1, ScalarType.Float64)).sum().item<double>()) });
+        var checksum = torch.tensor(new[] { named.Sum(p => p.Parameter.to(ScalarType.Float64).reshape(-1).mul(ones(p.Parameter.NumberOfElements, ScalarType.Float64).cumsum(0)).sum().item<double>()) });
         var all = torch.zeros(_collective.WorldSize, dtype: ScalarType.Float64);
         _collective.AllGather(checksum, all);
         var values = all.data<double>().ToArray();

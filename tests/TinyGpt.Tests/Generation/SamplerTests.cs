@@ -9,7 +9,8 @@ public class SamplerTests
     private static Tensor RandomLogits(int batch, int vocab, int seed)
     {
         using var generator = new Generator((ulong)seed, torch.device("cpu"));
-        return randn([batch, vocab], generator: generator).mul(3);
+        using var three = 3.ToScalar();
+        return randn([batch, vocab], generator: generator).mul(three);
     }
 
     [Fact]

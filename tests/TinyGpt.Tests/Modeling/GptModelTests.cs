@@ -22,7 +22,9 @@ public class GptModelTests
         model.eval();
         var tokens = RandomTokens(2, 20, seed: 2);
         var changed = tokens.clone();
-        changed[.., 12] = (changed[.., 12] + 1) % Config.VocabSize;
+        using var one = 1.ToScalar();
+        using var vocab = Config.VocabSize.ToScalar();
+        changed[.., 12] = changed[.., 12].add(one, one).remainder(vocab);
 
         using var noGrad = no_grad();
         var before = model.forward(tokens);

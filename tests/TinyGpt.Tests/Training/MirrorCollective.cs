@@ -33,7 +33,8 @@ internal sealed class MirrorCollective : ICollective
     public void AllReduceSum(Tensor tensor)
     {
         BlockingCalls++;
-        tensor.mul_(2);
+        using var two = 2.ToScalar();
+        tensor.mul_(two);
     }
 
     public ICollectiveRequest AllReduceSumAsync(Tensor tensor)
@@ -44,7 +45,8 @@ internal sealed class MirrorCollective : ICollective
         }
 
         AsyncStarted++;
-        return new Request(tensor, tensor.mul(2).DetachFromDisposeScope());
+        using var two = 2.ToScalar();
+        return new Request(tensor, tensor.mul(two).DetachFromDisposeScope());
     }
 
     public void Broadcast(Tensor tensor, int root = 0)
