@@ -1,11 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text;
-using TinyGpt.Data;
 using TinyGpt.Distributed;
 using TinyGpt.Distributed.Diagnostics;
 using TinyGpt.Modeling;
-using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -157,7 +155,7 @@ internal static class DdpBenchmark
             CheckpointInterval = 0,
             LogInterval = steps + 1,
             Threads = 1,
-            SamplingMode = SamplingMode.ShuffledEpochs,
+            BatchOrder = BatchOrder.ShuffledEpochs,
         };
         double tokensPerSecond = 0;
         TimeSpan afterWarmup = TimeSpan.Zero, skewAfterWarmup = TimeSpan.Zero, backwardAfterWarmup = TimeSpan.Zero;

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using TinyGpt.Data;
 using TinyGpt.Runs;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 
 namespace TinyGpt.Benchmarks;

@@ -1,7 +1,6 @@
 using System.Diagnostics;
-using TinyGpt.Data;
 using TinyGpt.Modeling;
-using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 using static TorchSharp.torch;

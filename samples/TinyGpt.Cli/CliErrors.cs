@@ -1,5 +1,5 @@
 using Spectre.Console;
-using TinyGpt.Data;
+using TinyGpt.Text;
 
 namespace TinyGpt.Cli;
 

@@ -1,7 +1,7 @@
 using System.Globalization;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Modeling;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -69,7 +69,7 @@ internal static class TrainingRun
             LogInterval = 1,
             Seed = 5,
             Threads = 1,
-            SamplingMode = SamplingMode.ShuffledEpochs,
+            BatchOrder = BatchOrder.ShuffledEpochs,
         };
 
         // A different seed per rank: equal results prove that rank 0's weights were broadcast.

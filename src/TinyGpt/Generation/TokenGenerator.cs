@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using TinyGpt.Modeling;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Generation;

@@ -3,9 +3,9 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Generation;
 using TinyGpt.Hosting;
+using TinyGpt.Text;
 
 namespace TinyGpt.MachineLearning;
 

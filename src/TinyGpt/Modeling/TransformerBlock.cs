@@ -1,5 +1,4 @@
 using TinyGpt.Torch;
-using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 

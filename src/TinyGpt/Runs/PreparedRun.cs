@@ -1,7 +1,7 @@
 using System.Text.Json;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 
 namespace TinyGpt.Runs;

@@ -2,9 +2,10 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Serialization;
+using TinyGpt.Text;
 using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Runs;
 

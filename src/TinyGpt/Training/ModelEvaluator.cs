@@ -1,5 +1,5 @@
-using TinyGpt.Data;
 using TinyGpt.Modeling;
+using TinyGpt.Tokens;
 using TorchSharp;
 using static TorchSharp.torch;
 

@@ -4,10 +4,10 @@ using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Reporting;
+using TinyGpt.Tokens;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -151,12 +151,12 @@ public sealed class Trainer
         var device = ResolveDevice(Options.Device);
         Model.to(device);
         torch.manual_seed(Options.Seed);
-        var sampler = new TokenBatchSampler(Data.Train, new BatchSamplerOptions
+        var sampler = new TokenBatchSource(Data.Train, new TokenBatchSourceOptions
         {
             ContextLength = ContextLength,
             BatchSize = Options.BatchSize,
             Seed = unchecked((ulong)Options.Seed),
-            Mode = Options.SamplingMode,
+            Order = Options.BatchOrder,
             Rank = _collective.Rank,
             WorldSize = _collective.WorldSize,
         });
@@ -182,7 +182,7 @@ public sealed class Trainer
         if (_resumeFrom is not null)
         {
             var state = LoadCheckpoint(_resumeFrom, optimizer);
-            sampler.Seek(new SamplerPosition(state.DataEpoch, state.DataStep));
+            sampler.Seek(new BatchPosition(state.DataEpoch, state.DataStep));
             (step, tokensSeen, bestValidation, previousSeconds) = (state.Step, state.TokensSeen, state.BestValidationLoss, state.ElapsedSeconds);
             _logger.LogInformation("Resumed from {Checkpoint} at step {Step} ({Tokens:N0} tokens seen).", _resumeFrom, step, tokensSeen);
         }

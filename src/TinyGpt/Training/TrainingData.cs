@@ -1,5 +1,5 @@
-using TinyGpt.Data;
 using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Training;
 

@@ -1,4 +1,4 @@
-using TinyGpt.Data;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Training;
 
@@ -45,7 +45,7 @@ public sealed class TrainingOptions
     public double GradientClip { get; set; } = 1.0;
 
     /// <summary>How training windows are drawn.</summary>
-    public SamplingMode SamplingMode { get; set; } = SamplingMode.ShuffledEpochs;
+    public BatchOrder BatchOrder { get; set; } = BatchOrder.ShuffledEpochs;
 
     /// <summary>Seed of weights' dropout and of the data order.</summary>
     public long Seed { get; set; } = 1337;

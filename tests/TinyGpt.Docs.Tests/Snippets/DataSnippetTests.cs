@@ -1,5 +1,6 @@
-using TinyGpt.Data;
+using TinyGpt.Text;
 using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 
@@ -81,22 +82,22 @@ public sealed class DataSnippetTests : IDisposable
         var tokens = new TokenArray(Enumerable.Range(0, 20_000).Select(i => i * 7 % 1000).ToArray());
         ICollective collective = SingleProcessCollective.Instance;
         var device = torch.CPU;
-        var saved = new SamplerPosition(0, 2);
+        var saved = new BatchPosition(0, 2);
 
         #region docs/data.md#training-batches
-        var sampler = new TokenBatchSampler(tokens, new BatchSamplerOptions
+        var sampler = new TokenBatchSource(tokens, new TokenBatchSourceOptions
         {
             ContextLength = 256,
             BatchSize = 16,
             Seed = 1234,
-            Mode = SamplingMode.ShuffledEpochs,          // or SamplingMode.RandomOffsets
+            Order = BatchOrder.ShuffledEpochs,         // or BatchOrder.RandomOffsets
             Rank = collective.Rank,
             WorldSize = collective.WorldSize,
         });
-        sampler.Seek(saved);                              // resume from a SamplerPosition saved earlier (optional)
+        sampler.Seek(saved);                              // resume from a BatchPosition saved earlier (optional)
         TokenBatch batch = sampler.NextBatch();           // or NextBatch(Span<long>) into your own buffer
         var (input, target) = batch.ToTensors(device);    // int64 [B, T] each
-        SamplerPosition position = sampler.Position;      // save it with your checkpoint after the step
+        BatchPosition position = sampler.Position;      // save it with your checkpoint after the step
         #endregion
 
         input.shape.Should().Equal(16, 256);
@@ -104,9 +105,9 @@ public sealed class DataSnippetTests : IDisposable
         input.data<long>().ToArray().Should().Equal(Enumerable.Range(0, 16).SelectMany(row => batch.Input(row).ToArray()));
         target.data<long>().ToArray().Should().Equal(Enumerable.Range(0, 16).SelectMany(row => batch.Target(row).ToArray()));
         batch.Input(3)[1..].ToArray().Should().Equal(batch.Target(3)[..^1].ToArray(), "the target is the input shifted by one");
-        position.Should().Be(new SamplerPosition(0, 3));
+        position.Should().Be(new BatchPosition(0, 3));
 
-        var fresh = new TokenBatchSampler(tokens, sampler.Options);
+        var fresh = new TokenBatchSource(tokens, sampler.Options);
         var again = new long[batch.Tokens.Length];
         fresh.ReadBatch(saved, again);
         again.Should().Equal(batch.Tokens, "a batch is a pure function of the seed and the position");

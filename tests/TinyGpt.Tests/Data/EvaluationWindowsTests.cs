@@ -1,4 +1,4 @@
-using TinyGpt.Data;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Tests.Data;
 

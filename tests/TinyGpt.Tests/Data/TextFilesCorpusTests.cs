@@ -1,4 +1,4 @@
-using TinyGpt.Data;
+using TinyGpt.Text;
 
 namespace TinyGpt.Tests.Data;
 

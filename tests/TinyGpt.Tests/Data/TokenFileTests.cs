@@ -1,4 +1,5 @@
-using TinyGpt.Data;
+using TinyGpt.Text;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Tests.Data;
 

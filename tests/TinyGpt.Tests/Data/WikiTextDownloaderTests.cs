@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
 using System.Text;
-using TinyGpt.Data;
+using TinyGpt.Text;
 
 namespace TinyGpt.Tests.Data;
 

@@ -38,7 +38,7 @@ public sealed class TrainedRunFixture : IAsyncLifetime, IDisposable
             t.EvalInterval = 0;
             t.CheckpointInterval = 0;
             t.LogInterval = 10;
-            t.SamplingMode = TinyGpt.Data.SamplingMode.RandomOffsets;
+            t.BatchOrder = TinyGpt.Tokens.BatchOrder.RandomOffsets;
         })
         .WithRunDirectory(runDirectory)
         .WithSeed(3);

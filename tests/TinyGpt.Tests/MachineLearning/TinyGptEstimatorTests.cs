@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
 using Microsoft.ML;
-using Microsoft.ML.Data;
 using TinyGpt.MachineLearning;
 using TinyGpt.Tests.Data;
 

@@ -1,6 +1,6 @@
-using TinyGpt.Data;
 using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -177,7 +177,7 @@ public class GradientSynchronizerTests
         CheckpointInterval = 0,
         LogInterval = 1,
         Seed = 5,
-        SamplingMode = SamplingMode.ShuffledEpochs,
+        BatchOrder = BatchOrder.ShuffledEpochs,
     };
 
     private static Tensor Loss(GptModel model, int seed)

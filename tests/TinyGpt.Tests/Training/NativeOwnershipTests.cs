@@ -1,8 +1,8 @@
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
 

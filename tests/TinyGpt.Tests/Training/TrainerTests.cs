@@ -1,11 +1,10 @@
 using System.Text.Json;
 using TinyGpt.Checkpoints;
-using TinyGpt.Data;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Tests.Training;
@@ -33,7 +32,7 @@ public class TrainerTests
         CheckpointInterval = 0,
         LogInterval = 1,
         Seed = 5,
-        SamplingMode = SamplingMode.RandomOffsets,
+        BatchOrder = BatchOrder.RandomOffsets,
     };
 
     [Fact]
