@@ -11,13 +11,14 @@ namespace TinyGpt.Benchmarks;
 
 /// <summary>
 /// Data-parallel scaling: the <see cref="Trainer"/> on the seed preset (context 256, batch 8 per rank,
-/// one thread per rank) with 1 and 2 ranks under mpirun; tokens/s and their ratio, and the time per
-/// step spent averaging gradients against a raw MPI all-reduce of the same number of bytes.
-/// Run without <c>--worker</c> it is the driver: it launches the workers with mpirun itself and
-/// prints a markdown table. Optional <c>--tcp-*</c> options add a run between two hosts over TCP.
-/// <c>--overlap</c> runs every multi-rank case twice, averaging after backward (blocking) and
-/// overlapped with backward (<see cref="Trainer.OverlapGradientAllReduce"/>), side by side;
-/// <c>--repeat N</c> repeats those pairs. <c>--batch</c> and <c>--context</c> shrink a smoke run.
+/// one thread per rank) with 1 and 2 ranks under mpirun; tokens/s and their ratio. After training,
+/// each worker times the product's gradient averaging (one blocking all-reduce per bucket) on the
+/// model's real gradients, against a raw MPI all-reduce of the same number of bytes, and, as an
+/// experiment kept here rather than in the library, averaging with every bucket's all-reduce started
+/// at once (non-blocking). Run without <c>--worker</c> it is the driver: it launches the workers with
+/// mpirun itself and prints a markdown table. Optional <c>--tcp-*</c> options add a run between two
+/// hosts over TCP; <c>--repeat N</c> repeats the multi-rank runs; <c>--batch</c> and <c>--context</c>
+/// shrink a smoke run.
 /// </summary>
 internal static class DdpBenchmark
 {
@@ -35,17 +36,11 @@ internal static class DdpBenchmark
         var steps = options.Int("steps", 4);
         var batch = options.Int("batch", 8);
         var context = options.Int("context", 256);
-        var overlap = options.Has("overlap");
         var repeat = options.Int("repeat", 1);
         var common = new List<string> { "ddp", "--worker", "--steps", Invariant(steps), "--batch", Invariant(batch), "--context", Invariant(context) };
-        // Multi-rank runs: (mode label, extra worker arguments).
-        List<(string Mode, string[] Arguments)> modes = overlap
-            // No barrier before averaging in either mode: with overlap it would drive the started
-            // all-reduces, so waiting for the slower rank stays inside the averaging time of both.
-            ? [("after backward, blocking", ["--no-skew-barrier"]), ("overlapped with backward", ["--overlap", "--no-skew-barrier"])]
-            : [(options.Has("non-blocking") ? "after backward, non-blocking" : "after backward, blocking", options.Has("non-blocking") ? ["--non-blocking"] : [])];
+        List<(string Mode, string[] Arguments)> modes = [("blocking, bucket after bucket", [])];
 
-        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context {context}, batch {batch} per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step; {string.Join(" vs ", modes.Select(m => m.Mode))}{(repeat > 1 ? $", {repeat} rounds" : string.Empty)}");
+        Console.WriteLine($"TinyGpt DDP benchmark: seed preset, context {context}, batch {batch} per rank, 1 thread per rank, {steps} timed steps after 1 warm-up step{(repeat > 1 ? $", {repeat} rounds" : string.Empty)}");
         Console.WriteLine($"machine: {Environment.ProcessorCount} cores, load average {LoadAverage()}");
         var rows = new List<(string Mode, string Transport, Dictionary<string, double> Result)>
         {
@@ -80,27 +75,14 @@ internal static class DdpBenchmark
 
         var single = rows[0].Result["tokps"];
         Console.WriteLine();
-        Console.WriteLine("| gradient averaging | transport | ranks | tokens/s | speedup vs 1 rank | step (ms) | started inside backward (ms/step) | averaging after backward (ms/step) | share of step | raw all-reduce, same bytes (ms) | after backward / raw | waiting for the slower rank (ms/step) | buckets (started inside backward) |");
-        Console.WriteLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-        foreach (var (mode, transport, r) in rows)
+        Console.WriteLine("| transport | ranks | tokens/s | speedup vs 1 rank | step (ms) | averaging (ms/step) | share of step | raw all-reduce, same bytes (ms) | averaging / raw | non-blocking averaging (experiment, ms) | buckets |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (_, transport, r) in rows)
         {
             var ranks = (int)r["ranks"];
             string Multi(string text) => ranks > 1 ? text : "-";
-            var skew = r["skewbarrier"] > 0 ? $"{r["skewms"]:F1}" : "in averaging";
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {mode} | {transport} | {ranks} | {r["tokps"]:F0} | {r["tokps"] / single:F2}x | {r["stepms"]:F0} | {Multi($"{r["backwardms"]:F1}")} | {Multi($"{r["gradms"]:F1}")} | {Multi($"{r["gradms"] / r["stepms"]:P1}")} | {Multi($"{r["rawms"]:F1}")} | {Multi($"{r["gradms"] / r["rawms"]:F2}x")} | {Multi(skew)} | {Multi($"{r["buckets"]:F0} ({r["inbackward"]:F1})")} |"));
-        }
-
-        if (overlap)
-        {
-            Console.WriteLine();
-            foreach (var transport in rows.Skip(1).Select(row => row.Transport).Distinct())
-            {
-                var blocking = rows.Where(row => row.Transport == transport && row.Mode == modes[0].Mode).Select(row => row.Result).ToList();
-                var overlapped = rows.Where(row => row.Transport == transport && row.Mode == modes[1].Mode).Select(row => row.Result).ToList();
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                    $"{transport}, overlapped / after backward (mean of {blocking.Count}): tokens/s {overlapped.Average(r => r["tokps"]) / blocking.Average(r => r["tokps"]):F3}x; averaging after backward {blocking.Average(r => r["gradms"]):F1} -> {overlapped.Average(r => r["gradms"]):F1} ms/step, plus {overlapped.Average(r => r["backwardms"]):F1} ms/step starting all-reduces inside backward"));
-            }
+                $"| {transport} | {ranks} | {r["tokps"]:F0} | {r["tokps"] / single:F2}x | {r["stepms"]:F0} | {Multi($"{r["gradms"]:F1}")} | {Multi($"{r["gradms"] / r["stepms"]:P1}")} | {Multi($"{r["rawms"]:F1}")} | {Multi($"{r["gradms"] / r["rawms"]:F2}x")} | {Multi($"{r["nonblockingms"]:F1}")} | {r["buckets"]:F0} |"));
         }
 
         Console.WriteLine();
@@ -140,7 +122,6 @@ internal static class DdpBenchmark
     {
         var steps = options.Int("steps", 4);
         var (batch, context) = (options.Int("batch", 8), options.Int("context", 256));
-        var skewBarrier = !options.Has("no-skew-barrier");
         torch.set_num_threads(1);
         var config = GptConfig.Seed with { ContextLength = context, Dropout = 0 };
         var random = new Random(1);
@@ -157,43 +138,57 @@ internal static class DdpBenchmark
             Threads = 1,
             BatchOrder = BatchOrder.ShuffledEpochs,
         };
+
+        // Reports come after step 1 and after the last step, whose window excludes step 1 (the warm-up).
         double tokensPerSecond = 0;
-        TimeSpan afterWarmup = TimeSpan.Zero, skewAfterWarmup = TimeSpan.Zero, backwardAfterWarmup = TimeSpan.Zero;
-        var startedInBackwardAfterWarmup = 0;
-        Trainer? trainer = null;
-        trainer = new Trainer(model, new TrainingData(tokens, new RandomTokenVocabulary(config.VocabSize)), trainingOptions, collective: collective)
-        {
-            // Step 1 is the warm-up: its averaging time is left out, as the throughput window leaves it out.
-            AfterStep = step =>
-            {
-                if (step == 1)
-                {
-                    var warm = trainer!.Synchronizer!;
-                    (afterWarmup, skewAfterWarmup, backwardAfterWarmup) = (warm.Elapsed, warm.SkewElapsed, warm.BackwardElapsed);
-                    startedInBackwardAfterWarmup = warm.BucketsStartedInBackward;
-                }
-            },
-            // A barrier before averaging, so its time leaves out waiting for the slower rank (reported
-            // apart as skew); --no-skew-barrier leaves that wait inside the averaging time.
-            SeparateGradientSkew = skewBarrier,
-            NonBlockingGradientAllReduce = options.Has("non-blocking"),
-            OverlapGradientAllReduce = options.Has("overlap"),
-        };
-        // Reports come after step 1 and after the last step, whose window excludes step 1.
+        var trainer = new Trainer(model, new TrainingData(tokens, new RandomTokenVocabulary(config.VocabSize)), trainingOptions, collective: collective);
         trainer.Train(new ProgressReporter(p => tokensPerSecond = p.TokensPerSecond));
-        var synchronizer = trainer.Synchronizer!;
-        var averagingMs = (synchronizer.Elapsed - afterWarmup).TotalMilliseconds / steps;
-        var skewMs = (synchronizer.SkewElapsed - skewAfterWarmup).TotalMilliseconds / steps;
-        var backwardMs = (synchronizer.BackwardElapsed - backwardAfterWarmup).TotalMilliseconds / steps;
-        var startedInBackward = (double)(synchronizer.BucketsStartedInBackward - startedInBackwardAfterWarmup) / steps;
+
+        // The averaging on its own, on the gradients training left, after a barrier so that waiting
+        // for the slower rank is not counted.
+        var parameters = model.NamedParameters().Select(p => (torch.Tensor)p.Parameter).ToList();
+        using var averager = new GradientAverager(collective, parameters, trainer.GradientBucketBytes);
+        var averagingMs = collective.WorldSize > 1 ? TimePerCall(collective, averager.Average, steps) : 0;
+        var nonBlockingMs = collective.WorldSize > 1 ? TimePerCall(collective, () => AverageNonBlocking(collective, averager), steps) : 0;
         var stepMs = (double)batch * collective.WorldSize * context / tokensPerSecond * 1000;
-        var rawMs = collective.WorldSize > 1 ? AllReduceBenchmark.Measure(collective, synchronizer.TotalBytes, iterations: 5, warmupIterations: 1).TimePerOperation.TotalMilliseconds : 0;
+        var rawMs = collective.WorldSize > 1 ? AllReduceBenchmark.Measure(collective, averager.TotalBytes, iterations: 5, warmupIterations: 1).TimePerOperation.TotalMilliseconds : 0;
         if (collective.IsPrimary)
         {
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ResultPrefix} ranks={collective.WorldSize} tokps={tokensPerSecond:F1} stepms={stepMs:F2} gradms={averagingMs:F2} backwardms={backwardMs:F2} rawms={rawMs:F2} skewms={skewMs:F2} skewbarrier={(skewBarrier ? 1 : 0)} buckets={synchronizer.BucketCount} inbackward={startedInBackward:F2} bytes={synchronizer.TotalBytes}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{ResultPrefix} ranks={collective.WorldSize} tokps={tokensPerSecond:F1} stepms={stepMs:F2} gradms={averagingMs:F2} nonblockingms={nonBlockingMs:F2} rawms={rawMs:F2} buckets={averager.BucketCount} bytes={averager.TotalBytes}"));
         }
 
         return 0;
+    }
+
+    private static double TimePerCall(ICollective collective, Action call, int iterations)
+    {
+        call(); // warm-up: the first call packs the buckets
+        var total = TimeSpan.Zero;
+        for (var i = 0; i < iterations; i++)
+        {
+            collective.Barrier();
+            var watch = Stopwatch.StartNew();
+            call();
+            total += watch.Elapsed;
+        }
+
+        return AllReduceBenchmark.MaxOverRanks(collective, total.TotalMilliseconds / iterations);
+    }
+
+    /// <summary>The experiment: every bucket's all-reduce started before waiting for any (measured slower than one after another with Open MPI 4.1).</summary>
+    private static void AverageNonBlocking(ICollective collective, GradientAverager averager)
+    {
+        using var scope = torch.NewDisposeScope();
+        var buckets = Enumerable.Range(0, averager.BucketCount)
+            .Select(b => torch.cat(averager.BucketParameters(b).Select(p => p.grad!.reshape(-1)).ToArray(), 0))
+            .ToList();
+        var requests = buckets.Select(collective.AllReduceSumAsync).ToList();
+        using var scale = (1.0 / collective.WorldSize).ToScalar();
+        for (var i = 0; i < buckets.Count; i++)
+        {
+            requests[i].Wait();
+            buckets[i].mul_(scale);
+        }
     }
 
     private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);

@@ -71,9 +71,9 @@ internal static class ModelBenchmark
     {
         var generator = new TokenGenerator(model) { UseKvCache = useCache };
         var options = new GenerationOptions { MaxNewTokens = newTokens, Sampling = new SamplingOptions { Seed = 1, TopK = 50 } };
-        generator.GenerateAll([0], options with { MaxNewTokens = 8 }); // warm-up
+        generator.Generate([0], options with { MaxNewTokens = 8 }); // warm-up
         var watch = Stopwatch.StartNew();
-        var produced = generator.GenerateAll([0], options).Length;
+        var produced = generator.Generate([0], options).Length;
         return produced / watch.Elapsed.TotalSeconds;
     }
 }

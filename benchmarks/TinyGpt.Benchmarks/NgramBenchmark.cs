@@ -33,7 +33,7 @@ internal static class NgramBenchmark
             .Select(o => int.Parse(o, CultureInfo.InvariantCulture)).Distinct().Order().ToArray();
         var json = options.Has("json");
 
-        using var run = PreparedRun.Open(runPath);
+        using var run = RunFolder.Open(runPath);
         var vocabSize = run.Manifest.VocabSize;
         if (orders.Length == 0 || orders[0] < 1 || orders[^1] > KneserNeyModel.LargestOrder(vocabSize))
         {
@@ -67,7 +67,7 @@ internal static class NgramBenchmark
         {
             Console.WriteLine(JsonSerializer.Serialize(new
             {
-                run = run.Directory.Path,
+                run = run.Path,
                 train_split = trainSplit,
                 train_tokens = train.Length,
                 split = split.Name,
@@ -93,7 +93,7 @@ internal static class NgramBenchmark
             return 0;
         }
 
-        Console.WriteLine($"Interpolated Kneser-Ney (D = {Discount}) on {run.Directory.Path}: counted on '{trainSplit}' ({train.Length:N0} tokens, vocab {vocabSize:N0}), scored on '{split.Name}' ({test.Length - 1:N0} tokens scored, {split.Words:N0} words, {split.Bytes:N0} bytes)");
+        Console.WriteLine($"Interpolated Kneser-Ney (D = {Discount}) on {run.Path}: counted on '{trainSplit}' ({train.Length:N0} tokens, vocab {vocabSize:N0}), scored on '{split.Name}' ({test.Length - 1:N0} tokens scored, {split.Words:N0} words, {split.Bytes:N0} bytes)");
         Console.WriteLine($"n-gram types by order: {string.Join(", ", model.NgramTypes.Select((t, i) => $"{i + 1}: {t:N0}"))}; counting {countSeconds:F2} s, scoring {scoreSeconds:F2} s");
         if (split.Name == trainSplit)
         {

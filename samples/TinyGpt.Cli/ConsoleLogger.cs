@@ -4,7 +4,7 @@ using Spectre.Console;
 namespace TinyGpt.Cli;
 
 /// <summary>Writes log messages through Spectre.Console, so they appear above a live progress bar.</summary>
-internal sealed class ConsoleLogger(string category, LogLevel minimum) : ILogger
+internal sealed class ConsoleLogger(LogLevel minimum) : ILogger
 {
     public IDisposable? BeginScope<TState>(TState state)
         where TState : notnull => null;
@@ -29,6 +29,5 @@ internal sealed class ConsoleLogger(string category, LogLevel minimum) : ILogger
 
         var colour = logLevel >= LogLevel.Error ? "red" : logLevel == LogLevel.Warning ? "yellow" : "grey";
         AnsiConsole.MarkupLineInterpolated($"[{colour}]{time}[/] {message}");
-        _ = category;
     }
 }

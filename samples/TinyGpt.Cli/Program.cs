@@ -3,14 +3,23 @@ using System.CommandLine;
 using Spectre.Console;
 using TinyGpt.Cli;
 using TinyGpt.Cli.Commands;
+using TinyGpt.Distributed.Launch;
 
-// Plain lines, without colour codes, when output goes to a file or a pipe (logs, mpirun, CI).
+// Under mpirun or srun the ranks' output is a pseudo-terminal relayed into logs: make .NET and
+// Spectre.Console treat it as the plain text it ends up as (no terminal set-up codes, no colour).
+if (LaunchEnvironment.Detect().IsUnderLauncher)
+{
+    Environment.SetEnvironmentVariable("TERM", "dumb");
+}
+
 if (!CliErrors.Interactive)
 {
     AnsiConsole.Profile.Capabilities.Ansi = false;
     AnsiConsole.Profile.Width = 200;
 }
 
+// Ctrl+C and SIGTERM stop at the next step boundary with a checkpoint (StopSignals), never on a timer.
+using var signals = StopSignals.Install();
 var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText or your own text.")
 {
     PrepareCommand.Create(),
@@ -22,6 +31,7 @@ var root = new RootCommand("TinyGpt: train and run small GPT models on WikiText 
     DdpCheckCommand.Create(),
     PipelineCommand.Create("run"),
 };
+root.HelpName = "tinygpt";
 var pipeline = PipelineCommand.Create("run");
 foreach (var option in pipeline.Options)
 {
@@ -29,4 +39,10 @@ foreach (var option in pipeline.Options)
 }
 
 root.Action = pipeline.Action;
-return await root.Parse(args).InvokeAsync().ConfigureAwait(false);
+var parsed = root.Parse(args);
+if (parsed.Errors.Count > 0)
+{
+    return CliErrors.ReportParseErrors(parsed);
+}
+
+return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);

@@ -1,13 +1,16 @@
+using TinyGpt.Modeling;
+using TinyGpt.Runs;
 using TinyGpt.Training;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Cli;
 
-/// <summary>The train command's options.</summary>
+/// <summary>What <c>tinygpt train</c> was asked to do: the model's shape and how to train it.</summary>
 internal sealed record TrainSettings
 {
     public required string Run { get; init; }
 
-    public string Preset { get; init; } = "tiny";
+    public GptPreset Preset { get; init; } = GptPreset.Tiny;
 
     public int? MaxSteps { get; init; }
 
@@ -31,6 +34,8 @@ internal sealed record TrainSettings
 
     public bool Resume { get; init; }
 
+    public bool Restart { get; init; }
+
     public string Device { get; init; } = "cpu";
 
     public double? Dropout { get; init; }
@@ -53,6 +58,11 @@ internal sealed record TrainSettings
 
     public int? EvalStride { get; init; }
 
+    /// <summary>The model options given on the command line (a resumed run must not contradict its config.json).</summary>
+    public IReadOnlyList<string> ModelFlagsGiven { get; init; } = [];
+
+    /// <summary>The training options, validated.</summary>
+    /// <exception cref="ArgumentException">An option is out of range; the message names the setting.</exception>
     public TrainingOptions ToOptions() => new TrainingOptions
     {
         BatchSize = BatchSize,
@@ -72,4 +82,35 @@ internal sealed record TrainSettings
         WeightDecay = WeightDecay,
         EvalStride = EvalStride,
     }.EnsureValid();
+
+    /// <summary>
+    /// The model to train: a resumed run's own configuration (its <c>config.json</c>), or the preset
+    /// with the overrides given, sized to the run's tokenizer. Validated.
+    /// </summary>
+    /// <exception cref="ArgumentException">The shape is invalid, or a resumed run was given model options that contradict it.</exception>
+    public GptConfig ResolveConfig(RunFolder run)
+    {
+        var requested = (GptConfig.FromPreset(Preset) with { VocabSize = run.Tokenizer.VocabSize }) with
+        {
+            ContextLength = Context ?? GptConfig.FromPreset(Preset).ContextLength,
+            Dropout = Dropout ?? GptConfig.FromPreset(Preset).Dropout,
+            EmbeddingSize = Width ?? GptConfig.FromPreset(Preset).EmbeddingSize,
+            LayerCount = Layers ?? GptConfig.FromPreset(Preset).LayerCount,
+            HeadCount = Heads ?? GptConfig.FromPreset(Preset).HeadCount,
+        };
+        if (Resume && run.ReadConfig() is { } saved)
+        {
+            if (ModelFlagsGiven.Count > 0 && saved != requested)
+            {
+                throw new ArgumentException($"--resume continues the run's own model ({Describe(saved)}, from its config.json), but {string.Join(", ", ModelFlagsGiven)} asked for {Describe(requested)}. Leave out the model options to resume, or train a new run folder.");
+            }
+
+            return saved.EnsureValid();
+        }
+
+        return requested.EnsureValid();
+    }
+
+    private static string Describe(GptConfig c) =>
+        $"width {c.EmbeddingSize}, {c.LayerCount} layers, {c.HeadCount} heads, context {c.ContextLength}, dropout {c.Dropout}";
 }

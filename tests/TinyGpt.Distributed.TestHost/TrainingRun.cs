@@ -1,6 +1,7 @@
 using System.Globalization;
 using TinyGpt.Checkpoints;
 using TinyGpt.Modeling;
+using TinyGpt.Runs;
 using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TorchSharp;
@@ -9,7 +10,7 @@ namespace TinyGpt.Distributed.TestHost;
 
 /// <summary>
 /// The <c>train</c> command: a tiny model on in-memory bytes through <see cref="DistributedTrainer"/>.
-/// Rank 0 writes metrics.jsonl, the final model and checkpoints into the run folder given by <c>--out</c>.
+/// Rank 0 writes metrics.jsonl, the final model and checkpoints into the folder given by <c>--out</c>.
 /// </summary>
 internal static class TrainingRun
 {
@@ -17,12 +18,12 @@ internal static class TrainingRun
 
     public const string Usage = """
           train --out DIR [--batch B] [--accumulation A] [--steps N] [--cancel-at K] [--resume]
-                [--check-replicas] [--throw-on-rank R --throw-at-step S] [--overlap]
+                [--check-replicas] [--throw-on-rank R --throw-at-step S] [--float64]
                                        train a tiny model (dropout 0, each rank initialized with another seed);
                                        rank 0 writes DIR/metrics.jsonl and DIR/model.safetensors; --cancel-at stops
                                        after step K with a checkpoint (exit 3); --resume continues from DIR's latest
                                        checkpoint; --check-replicas compares every parameter bit across ranks each step;
-                                       --overlap starts gradient all-reduces inside backward and prints how many it did
+                                       --float64 trains in double precision (equivalence checks without float32 noise)
         """;
 
     public static int Run(ICollective collective, string[] args)
@@ -30,7 +31,7 @@ internal static class TrainingRun
         string? output = null;
         int batch = 2, accumulation = 1, steps = 8;
         int? cancelAt = null, throwRank = null, throwStep = null;
-        bool resume = false, checkReplicas = false, overlap = false;
+        bool resume = false, checkReplicas = false, float64 = false;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -44,7 +45,7 @@ internal static class TrainingRun
                 case "--throw-at-step": throwStep = Int(args[++i]); break;
                 case "--resume": resume = true; break;
                 case "--check-replicas": checkReplicas = true; break;
-                case "--overlap": overlap = true; break;
+                case "--float64": float64 = true; break;
                 default: throw new ArgumentException($"unknown train option '{args[i]}'");
             }
         }
@@ -74,43 +75,50 @@ internal static class TrainingRun
 
         // A different seed per rank: equal results prove that rank 0's weights were broadcast.
         using var model = new GptModel(config, seed: 11 + collective.Rank);
-        using var cancellation = new CancellationTokenSource();
-        var trainer = new Trainer(model, data, options, new RunDirectory(output), logger: null, collective)
+        if (float64)
         {
-            CheckReplicasEachStep = checkReplicas,
-            OverlapGradientAllReduce = overlap,
-            AfterStep = step =>
-            {
-                if (checkReplicas)
-                {
-                    CompareAllParameterBits(collective, model, step);
-                }
-
-                if (step == throwStep && collective.Rank == throwRank)
-                {
-                    throw new InvalidOperationException($"injected training failure on rank {collective.Rank} at step {step}");
-                }
-
-                if (step == cancelAt)
-                {
-                    cancellation.Cancel();
-                }
-            },
-        };
-        if (resume && !trainer.ResumeFromLatest())
-        {
-            throw new InvalidOperationException($"--resume: no checkpoint in {output}");
+            model.to(torch.float64);
         }
+
+        using var cancellation = new CancellationTokenSource();
+        using var distributed = new DistributedTrainer(collective);
+        var trainer = distributed.CreateTrainer(
+            model,
+            data,
+            options,
+            checkpoints: new CheckpointStore(Path.Combine(output, "checkpoints")),
+            observers: [new MetricsFile(Path.Combine(output, "metrics.jsonl")), new FinalModelWriter(Path.Combine(output, "model.safetensors"))]);
+        if (resume)
+        {
+            trainer.ResumeFromLatest();
+        }
+
+        // Runs on every rank after each step (log interval 1), on the training thread.
+        var afterStep = new Progress(step =>
+        {
+            if (checkReplicas)
+            {
+                CompareAllParameterBits(collective, model, step);
+            }
+
+            if (step == throwStep && collective.Rank == throwRank)
+            {
+                throw new InvalidOperationException($"injected training failure on rank {collective.Rank} at step {step}");
+            }
+
+            if (step == cancelAt)
+            {
+                cancellation.Cancel();
+            }
+        });
 
         try
         {
-            var result = trainer.Train(cancellationToken: cancellation.Token);
+            var result = trainer.Train(afterStep, cancellation.Token);
             Console.WriteLine($"rank {collective.Rank}: trained {result.Steps} steps, final loss {result.FinalLoss.ToString("R", CultureInfo.InvariantCulture)}");
-            var synchronizer = trainer.Synchronizer!;
-            Console.WriteLine($"rank {collective.Rank}: {synchronizer.BucketsStartedInBackward} of {synchronizer.BucketsStarted} bucket all-reduces started inside backward ({synchronizer.BucketCount} buckets)");
             return 0;
         }
-        catch (OperationCanceledException)
+        catch (TrainingStoppedException)
         {
             Console.WriteLine($"rank {collective.Rank}: cancelled after step {cancelAt}");
             return 3;
@@ -122,16 +130,16 @@ internal static class TrainingRun
     {
         using var scope = torch.NewDisposeScope();
         using var noGrad = torch.no_grad();
-        var flat = torch.cat(model.parameters().Select(p => p.detach().reshape(-1)).ToArray(), 0);
-        var all = torch.zeros([collective.WorldSize, flat.shape[0]], torch.float32);
+        var flat = torch.cat(model.parameters().Select(p => p.detach().reshape(-1).to(torch.float64)).ToArray(), 0);
+        var all = torch.zeros([collective.WorldSize, flat.shape[0]], torch.float64);
         collective.AllGather(flat, all);
         // Compare bit patterns, so even -0 versus 0 or different NaNs would count.
-        var values = all.data<float>().ToArray();
+        var values = all.data<double>().ToArray();
         var count = (int)flat.shape[0];
         var differing = 0L;
         for (var i = count; i < values.Length; i++)
         {
-            if (BitConverter.SingleToInt32Bits(values[i]) != BitConverter.SingleToInt32Bits(values[i % count]))
+            if (BitConverter.DoubleToInt64Bits(values[i]) != BitConverter.DoubleToInt64Bits(values[i % count]))
             {
                 differing++;
             }
@@ -146,4 +154,9 @@ internal static class TrainingRun
     }
 
     private static int Int(string text) => int.Parse(text, CultureInfo.InvariantCulture);
+
+    private sealed class Progress(Action<int> afterStep) : IProgress<TrainingProgress>
+    {
+        public void Report(TrainingProgress value) => afterStep(value.Step);
+    }
 }

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using TinyGpt.Runs;
+using TinyGpt.Training;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -7,34 +8,41 @@ namespace TinyGpt.Cli.Commands;
 internal static class EvalCommand
 {
     public static readonly Option<string> Run = new("--run") { Description = "The run folder.", Required = true };
-    public static readonly Option<string?> Split = new("--split") { Description = "valid or test (default: the run's evaluation split)." };
+    public static readonly Option<string> Split = CliOptions.Split("--split", "The split to score (default: the run's evaluation split).", null);
     public static readonly Option<bool> Json = new("--json") { Description = "Print one JSON object instead of a table." };
-    public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Evaluate this checkpoint instead of the final model." };
+    public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Evaluate this model file, checkpoint or Hugging Face folder instead of the run's newest model." };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Tokens between evaluation windows (default: the context; smaller gives every scored token more context and costs context/stride times the work)." };
+    public static readonly Option<string> Device = CliOptions.Device();
 
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint, Stride };
-        command.SetAction((result, _) => CliErrors.RunAsync(() =>
+        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint, Stride, Device };
+        command.SetAction((result, cancellationToken) => CliErrors.RunAsync(() =>
         {
-            using var run = PreparedRun.Open(result.GetValue(Run)!);
+            using var run = RunFolder.Open(result.GetValue(Run)!);
             var split = result.GetValue(Split) ?? run.Manifest.EvalSplit;
-            var (model, source) = Workflows.LoadModel(run, result.GetValue(Checkpoint));
-            using (model)
+            var loaded = run.LoadModel(result.GetValue(Device)!, result.GetValue(Checkpoint));
+            using (loaded.Model)
             {
-                var evaluation = Workflows.Evaluate(run, model, split, stride: result.GetValue(Stride));
+                var evaluation = Evaluate(run, loaded.Model, split, result.GetValue(Stride), cancellationToken);
                 if (result.GetValue(Json))
                 {
-                    Console.WriteLine(Workflows.EvaluationJson(split, evaluation, source));
+                    Console.WriteLine(EvaluationOutput.Json(split, evaluation, loaded.Source));
                 }
                 else
                 {
-                    Workflows.PrintEvaluation(split, evaluation);
+                    EvaluationOutput.PrintTable(split, evaluation);
                 }
             }
 
             return Task.FromResult(0);
         }));
         return command;
+    }
+
+    public static EvaluationResult Evaluate(RunFolder run, TinyGpt.Modeling.GptModel model, string split, int? stride, CancellationToken cancellationToken)
+    {
+        var info = run.GetSplit(split);
+        return ModelEvaluator.Evaluate(model, run.OpenTokens(split), new EvaluationSettings { BatchSize = 8, Stride = stride, Bytes = info.Bytes, Words = info.Words }, cancellationToken: cancellationToken);
     }
 }

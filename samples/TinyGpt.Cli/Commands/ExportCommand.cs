@@ -1,5 +1,5 @@
 using System.CommandLine;
-using TinyGpt.Checkpoints;
+using TinyGpt.Interchange;
 using TinyGpt.Runs;
 
 namespace TinyGpt.Cli.Commands;
@@ -7,32 +7,38 @@ namespace TinyGpt.Cli.Commands;
 /// <summary><c>tinygpt export</c>: the trained model as a Hugging Face GPT-2 folder.</summary>
 internal static class ExportCommand
 {
+    public static readonly Option<string> Run = new("--run") { Description = "The run folder.", Required = true };
+    public static readonly Option<string> Output = new("--output") { Description = "Folder to write model.safetensors, config.json and the tokenizer files into.", Required = true };
+    public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Export this model file or checkpoint instead of the run's newest model." };
+
     public static Command Create()
     {
-        var run = new Option<string>("--run") { Description = "The run folder.", Required = true };
-        var output = new Option<string>("--output") { Description = "Folder to write model.safetensors, config.json and the tokenizer files into.", Required = true };
-        var checkpoint = new Option<string?>("--checkpoint") { Description = "Export this checkpoint instead of the final model." };
-        var command = new Command("export", "Export the model with GPT-2 tensor names (safetensors + config.json) for Hugging Face tools.") { run, output, checkpoint };
+        var command = new Command("export", "Export the model with GPT-2 tensor names (safetensors + config.json) for Hugging Face tools.") { Run, Output, Checkpoint };
         command.SetAction(result => CliErrors.RunAsync(() =>
         {
-            using var prepared = PreparedRun.Open(result.GetValue(run)!);
-            var folder = result.GetValue(output)!;
-            var (model, source) = Workflows.LoadModel(prepared, result.GetValue(checkpoint));
-            using (model)
+            var folder = Path.GetFullPath(result.GetValue(Output)!);
+            if (File.Exists(folder))
             {
-                Gpt2SafeTensors.Export(model, folder);
+                throw new ArgumentException($"--output '{folder}' is a file; give a folder (it is created if needed).");
+            }
+
+            using var run = RunFolder.Open(result.GetValue(Run)!);
+            var loaded = run.LoadModel("cpu", result.GetValue(Checkpoint));
+            using (loaded.Model)
+            {
+                HuggingFaceGpt2.Export(loaded.Model, folder);
             }
 
             foreach (var file in new[] { "vocab.json", "merges.txt", "tokenizer.json" })
             {
-                var from = Path.Combine(prepared.Directory.TokenizerDirectory, file);
+                var from = Path.Combine(run.TokenizerDirectory, file);
                 if (File.Exists(from))
                 {
                     File.Copy(from, Path.Combine(folder, file), overwrite: true);
                 }
             }
 
-            Console.WriteLine($"Exported {source} to {Path.GetFullPath(folder)} (GPT-2 layout).");
+            Console.WriteLine($"Exported {loaded.Source} to {folder} (GPT-2 layout).");
             return Task.FromResult(0);
         }));
         return command;

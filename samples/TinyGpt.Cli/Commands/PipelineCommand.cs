@@ -1,7 +1,9 @@
 using System.CommandLine;
 using Spectre.Console;
+using TinyGpt.Distributed.Launch;
 using TinyGpt.Generation;
 using TinyGpt.Runs;
+using TinyGpt.Text;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -11,12 +13,12 @@ internal static class PipelineCommand
     public static Command Create(string name)
     {
         var run = new Option<string>("--run") { Description = "The run folder.", DefaultValueFactory = _ => Path.Combine("runs", "wikitext2-tiny") };
-        var dataset = new Option<string>("--dataset") { Description = "wikitext-2 or wikitext-103.", DefaultValueFactory = _ => "wikitext-2" };
+        var dataset = CliOptions.Dataset();
         var dataDir = new Option<string?>("--data-dir") { Description = "A local folder with wiki.{train,valid,test}.raw instead of downloading." };
-        var trainSplit = new Option<string>("--train-split") { Description = "The split to train on.", DefaultValueFactory = _ => "train" };
-        var evalSplit = new Option<string>("--eval-split") { Description = "The split to evaluate on during training.", DefaultValueFactory = _ => "valid" };
+        var trainSplit = CliOptions.Split("--train-split", "The split to train on.", SplitNames.Train);
+        var evalSplit = CliOptions.Split("--eval-split", "The split to evaluate on during training.", SplitNames.Valid);
         var vocab = new Option<int>("--vocab-size") { Description = "BPE vocabulary size.", DefaultValueFactory = _ => 8_000 };
-        var preset = new Option<string>("--preset") { Description = "Model size: tiny, small or seed.", DefaultValueFactory = _ => "tiny" };
+        var preset = CliOptions.Preset();
         var steps = new Option<int>("--max-steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)." };
         var seed = new Option<long>("--seed") { Description = "Seed of everything.", DefaultValueFactory = _ => 1337 };
@@ -26,63 +28,68 @@ internal static class PipelineCommand
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
-            var folder = result.GetValue(run)!;
-            AnsiConsole.Write(new Rule("[bold]1. prepare[/]").LeftJustified());
-            await Workflows.PrepareAsync(new RunPreparationOptions
+            if (LaunchEnvironment.Detect().IsMultiProcess)
             {
-                RunDirectory = folder,
-                Dataset = result.GetValue(dataset)!,
-                DataDirectory = result.GetValue(dataDir),
-                TrainSplit = result.GetValue(trainSplit)!,
-                EvalSplit = result.GetValue(evalSplit)!,
-                VocabSize = result.GetValue(vocab),
-            }, cancellationToken).ConfigureAwait(false);
+                throw new InvalidOperationException("The whole pipeline runs in one process. Under mpirun, prepare the run folder once ('tinygpt prepare'), then train it with 'mpirun -np N tinygpt train --run DIR'.");
+            }
 
-            AnsiConsole.Write(new Rule("[bold]2. train[/]").LeftJustified());
+            var folder = result.GetValue(run)!;
             var maxSteps = result.GetValue(steps);
             var settings = new TrainSettings
             {
                 Run = folder,
-                Preset = result.GetValue(preset)!,
+                Preset = CliOptions.ToPreset(result.GetValue(preset)!),
                 MaxSteps = maxSteps,
                 EvalInterval = Math.Max(1, maxSteps / 4),
                 Threads = result.GetValue(threads),
                 Seed = result.GetValue(seed),
                 LogInterval = Math.Max(1, maxSteps / 30),
+                Restart = true,
             };
-            using var collective = DistributedLaunch.CreateCollective();
-            var trained = await Workflows.TrainAsync(settings, collective, cancellationToken).ConfigureAwait(false);
-            if (!collective.IsPrimary)
+            settings.ToOptions();
+
+            AnsiConsole.Write(new Rule("[bold]1. prepare[/]").LeftJustified());
+            using (await PrepareCommand.PrepareAsync(new RunPreparationOptions
             {
-                return 0;
+                RunDirectory = folder,
+                Dataset = WikiTextDataset.Parse(result.GetValue(dataset)!),
+                DataDirectory = result.GetValue(dataDir),
+                TrainSplit = result.GetValue(trainSplit)!,
+                EvalSplit = result.GetValue(evalSplit)!,
+                VocabSize = result.GetValue(vocab),
+            }, cancellationToken).ConfigureAwait(false))
+            {
             }
 
+            AnsiConsole.Write(new Rule("[bold]2. train[/]").LeftJustified());
+            var trained = await TrainCommand.TrainAsync(settings, cancellationToken).ConfigureAwait(false);
+
             AnsiConsole.Write(new Rule("[bold]3. evaluate[/]").LeftJustified());
-            using var prepared = PreparedRun.Open(folder);
-            var (model, _) = Workflows.LoadModel(prepared, null);
-            using (model)
+            using var prepared = RunFolder.Open(folder);
+            var loaded = prepared.LoadModel();
+            using (loaded.Model)
             {
-                var splits = prepared.Manifest.Splits.Select(s => s.Name).Where(s => s != prepared.Manifest.TrainSplit).ToList();
-                foreach (var split in splits)
+                foreach (var split in prepared.Manifest.Splits.Select(s => s.Name).Where(s => s != prepared.Manifest.TrainSplit))
                 {
                     // The trainer already scored the whole evaluation split with the final weights.
                     var evaluation = split == prepared.Manifest.EvalSplit && trained.Validation is { } final
                         ? final
-                        : Workflows.Evaluate(prepared, model, split);
-                    Workflows.PrintEvaluation(split, evaluation);
+                        : EvalCommand.Evaluate(prepared, loaded.Model, split, null, cancellationToken);
+                    EvaluationOutput.PrintTable(split, evaluation);
                 }
 
                 AnsiConsole.Write(new Rule("[bold]4. generate[/]").LeftJustified());
+                var generator = new TextGenerator(loaded.Model, prepared.Tokenizer);
                 foreach (var prompt in new[] { " The game", " In 1998 ,", " = = History = = \n" })
                 {
                     AnsiConsole.MarkupLineInterpolated($"[bold]prompt:[/] {prompt.Trim()}");
                     var options = new GenerationOptions { MaxNewTokens = 60, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = 1 } };
-                    await Workflows.GenerateAsync(prepared, model, prompt, options, cancellationToken).ConfigureAwait(false);
+                    await GenerateCommand.StreamAsync(generator, prompt, options, cancellationToken).ConfigureAwait(false);
                     Console.WriteLine();
                 }
             }
 
-            AnsiConsole.MarkupLineInterpolated($"Done in {trained.Elapsed:hh\\:mm\\:ss}. Loss curve: [bold]{trained.LossCurvePath}[/]  model: [bold]{trained.ModelPath}[/]");
+            AnsiConsole.MarkupLineInterpolated($"Done in {trained.Elapsed:hh\\:mm\\:ss}. Loss curve: [bold]{prepared.LossCurvePath}[/]  model: [bold]{prepared.ModelPath}[/]");
             return 0;
         }));
         return command;

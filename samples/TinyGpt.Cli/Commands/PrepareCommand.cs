@@ -1,5 +1,7 @@
 using System.CommandLine;
+using Spectre.Console;
 using TinyGpt.Runs;
+using TinyGpt.Text;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -7,13 +9,13 @@ namespace TinyGpt.Cli.Commands;
 internal static class PrepareCommand
 {
     public static readonly Option<string> Run = new("--run") { Description = "The run folder.", Required = true };
-    public static readonly Option<string> Dataset = new("--dataset") { Description = "wikitext-2 or wikitext-103.", DefaultValueFactory = _ => "wikitext-2" };
+    public static readonly Option<string> Dataset = CliOptions.Dataset();
     public static readonly Option<string?> DataDir = new("--data-dir") { Description = "A local folder with wiki.{train,valid,test}.raw instead of downloading." };
     public static readonly Option<string[]> Text = new("--text") { Description = "Your own UTF-8 text files instead of WikiText.", AllowMultipleArgumentsPerToken = true };
     public static readonly Option<int> VocabSize = new("--vocab-size") { Description = "Vocabulary size of the trained BPE tokenizer.", DefaultValueFactory = _ => 16_000 };
-    public static readonly Option<string> Tokenizer = new("--tokenizer") { Description = "bpe (train one) or gpt2 (pretrained).", DefaultValueFactory = _ => "bpe" };
-    public static readonly Option<string> TrainSplit = new("--train-split") { Description = "The split to train on.", DefaultValueFactory = _ => "train" };
-    public static readonly Option<string> EvalSplit = new("--eval-split") { Description = "The split to evaluate on.", DefaultValueFactory = _ => "valid" };
+    public static readonly Option<string> Tokenizer = CliOptions.Tokenizer();
+    public static readonly Option<string> TrainSplit = CliOptions.Split("--train-split", "The split to train on.", SplitNames.Train);
+    public static readonly Option<string> EvalSplit = CliOptions.Split("--eval-split", "The split to evaluate on.", SplitNames.Valid);
     public static readonly Option<string?> CacheDir = new("--cache-dir") { Description = "Download cache (default: $TINYGPT_CACHE or ~/.cache/tinygpt)." };
 
     public static Command Create()
@@ -24,22 +26,41 @@ internal static class PrepareCommand
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
-            await Workflows.PrepareAsync(Read(result, result.GetValue(Run)!), cancellationToken).ConfigureAwait(false);
+            using var run = await PrepareAsync(Read(result), cancellationToken).ConfigureAwait(false);
             return 0;
         }));
         return command;
     }
 
-    public static RunPreparationOptions Read(ParseResult result, string run) => new()
+    public static RunPreparationOptions Read(ParseResult result) => new()
     {
-        RunDirectory = run,
-        Dataset = result.GetValue(Dataset) ?? "wikitext-2",
+        RunDirectory = result.GetValue(Run)!,
+        Dataset = WikiTextDataset.Parse(result.GetValue(Dataset)!),
         DataDirectory = result.GetValue(DataDir),
         TextFiles = result.GetValue(Text) ?? [],
         VocabSize = result.GetValue(VocabSize),
-        Tokenizer = result.GetValue(Tokenizer) ?? "bpe",
-        TrainSplit = result.GetValue(TrainSplit) ?? "train",
-        EvalSplit = result.GetValue(EvalSplit) ?? "valid",
+        Tokenizer = CliOptions.ToTokenizer(result.GetValue(Tokenizer)!),
+        TrainSplit = result.GetValue(TrainSplit)!,
+        EvalSplit = result.GetValue(EvalSplit)!,
         CacheDirectory = result.GetValue(CacheDir),
     };
+
+    /// <summary>Prepares the run folder, printing what it does; the library checks everything before it writes.</summary>
+    public static async Task<RunFolder> PrepareAsync(RunPreparationOptions options, CancellationToken cancellationToken)
+    {
+        var status = new SynchronousProgress<string>(line =>
+        {
+            if (line.StartsWith("warning:", StringComparison.Ordinal))
+            {
+                Console.Error.WriteLine($"tinygpt: {line}");
+            }
+            else
+            {
+                AnsiConsole.MarkupLineInterpolated($"[grey]{line}[/]");
+            }
+        });
+        var run = await RunPreparer.PrepareAsync(options, status, cancellationToken).ConfigureAwait(false);
+        AnsiConsole.MarkupLineInterpolated($"Prepared [bold]{run.Path}[/]: corpus {run.Manifest.Corpus}, tokenizer {run.Manifest.Tokenizer.ToString().ToLowerInvariant()} ({run.Tokenizer.VocabSize:N0} tokens), train on '{run.Manifest.TrainSplit}', evaluate on '{run.Manifest.EvalSplit}'.");
+        return run;
+    }
 }

@@ -1,5 +1,11 @@
 using System.CommandLine;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Spectre.Console;
 using TinyGpt.Distributed;
+using TinyGpt.Modeling;
+using TinyGpt.Runs;
+using TinyGpt.Training;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -7,7 +13,7 @@ namespace TinyGpt.Cli.Commands;
 internal static class TrainCommand
 {
     public static readonly Option<string> Run = new("--run") { Description = "The prepared run folder.", Required = true };
-    public static readonly Option<string> Preset = new("--preset") { Description = "Model size: tiny, small or seed.", DefaultValueFactory = _ => "tiny" };
+    public static readonly Option<string> Preset = CliOptions.Preset();
     public static readonly Option<int?> MaxSteps = new("--max-steps") { Description = "Optimizer steps (default: one epoch)." };
     public static readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs when --max-steps is not given." };
     public static readonly Option<int> BatchSize = new("--batch-size") { Description = "Sequences per micro-batch per process.", DefaultValueFactory = _ => 16 };
@@ -17,9 +23,10 @@ internal static class TrainCommand
     public static readonly Option<int> GradAccum = new("--grad-accum") { Description = "Micro-batches per optimizer step.", DefaultValueFactory = _ => 1 };
     public static readonly Option<int> EvalInterval = new("--eval-interval") { Description = "Steps between evaluations and checkpoints (0: only at the end).", DefaultValueFactory = _ => 200 };
     public static readonly Option<long> Seed = new("--seed") { Description = "Seed of weights, dropout and data order.", DefaultValueFactory = _ => 1337 };
-    public static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads (default: all cores)." };
+    public static readonly Option<int?> Threads = new("--threads") { Description = "CPU threads (default: all cores, shared between the ranks of a node)." };
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue from the run's latest checkpoint." };
-    public static readonly Option<string> Device = new("--device") { Description = "cpu, cuda or cuda:N.", DefaultValueFactory = _ => "cpu" };
+    public static readonly Option<bool> Restart = new("--restart") { Description = "Delete the run's earlier training (checkpoints, model, metrics) and train from the start." };
+    public static readonly Option<string> Device = CliOptions.Device();
     public static readonly Option<double?> Dropout = new("--dropout") { Description = "Dropout (default: the preset's)." };
     public static readonly Option<int> SampleInterval = new("--sample-interval") { Description = "Steps between sample generations in the log (0: none).", DefaultValueFactory = _ => 0 };
     public static readonly Option<double?> PeakGflops = new("--peak-gflops") { Description = "Peak GFLOP/s of this hardware, to report MFU." };
@@ -33,43 +40,23 @@ internal static class TrainCommand
 
     public static Command Create()
     {
-        var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C saves a checkpoint.")
+        var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
-            Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Device, Dropout, SampleInterval, PeakGflops, LogInterval,
+            Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, PeakGflops, LogInterval,
             Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
-            using var collective = DistributedLaunch.CreateCollective();
-            var settings = Read(result, result.GetValue(Run)!);
-            if (collective.WorldSize == 1)
-            {
-                await Workflows.TrainAsync(settings, collective, cancellationToken).ConfigureAwait(false);
-                return 0;
-            }
-
-            // Under MPI an exception on one rank must end the whole job, never leave the others
-            // waiting. A stop (Ctrl+C) reaches every rank at the same step, so it ends cleanly.
-            return await AbortOnFailure.RunAsync(collective, async () =>
-            {
-                try
-                {
-                    await Workflows.TrainAsync(settings, collective, cancellationToken).ConfigureAwait(false);
-                    return 0;
-                }
-                catch (OperationCanceledException)
-                {
-                    return CliErrors.Cancelled;
-                }
-            }).ConfigureAwait(false);
+            await TrainAsync(Read(result), cancellationToken).ConfigureAwait(false);
+            return 0;
         }));
         return command;
     }
 
-    public static TrainSettings Read(ParseResult result, string run) => new()
+    public static TrainSettings Read(ParseResult result) => new()
     {
-        Run = run,
-        Preset = result.GetValue(Preset) ?? "tiny",
+        Run = result.GetValue(Run)!,
+        Preset = CliOptions.ToPreset(result.GetValue(Preset)!),
         MaxSteps = result.GetValue(MaxSteps),
         Epochs = result.GetValue(Epochs),
         BatchSize = result.GetValue(BatchSize),
@@ -81,7 +68,8 @@ internal static class TrainCommand
         Seed = result.GetValue(Seed),
         Threads = result.GetValue(Threads),
         Resume = result.GetValue(Resume),
-        Device = result.GetValue(Device) ?? "cpu",
+        Restart = result.GetValue(Restart),
+        Device = result.GetValue(Device)!,
         Dropout = result.GetValue(Dropout),
         SampleInterval = result.GetValue(SampleInterval),
         PeakGflops = result.GetValue(PeakGflops),
@@ -92,5 +80,67 @@ internal static class TrainCommand
         MinLearningRate = result.GetValue(MinLearningRate),
         WeightDecay = result.GetValue(WeightDecay),
         EvalStride = result.GetValue(EvalStride),
+        ModelFlagsGiven = new Option[] { Preset, Context, Dropout, Width, Layers, Heads }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList(),
     };
+
+    /// <summary>
+    /// Trains as one rank of the job this process belongs to (alone without mpirun). Everything is
+    /// checked before the run folder is written to, so a refused command leaves it as it was.
+    /// </summary>
+    public static async Task<TrainingResult> TrainAsync(TrainSettings settings, CancellationToken cancellationToken)
+    {
+        using var distributed = new DistributedTrainer();
+        var collective = distributed.Collective;
+        // Under MPI a failure on one rank must end the whole job, never leave the others waiting.
+        return await AbortOnFailure.RunAsync(collective, async () =>
+        {
+            using var run = RunFolder.Open(settings.Run);
+            var options = settings.ToOptions();
+            var config = settings.ResolveConfig(run);
+            if (settings.Resume && settings.Restart)
+            {
+                throw new ArgumentException("--resume and --restart contradict each other: continue the earlier training, or replace it.");
+            }
+
+            if (settings.Resume && !run.HasCheckpoint)
+            {
+                throw new FileNotFoundException($"--resume was given but '{run.CheckpointsDirectory}' holds no checkpoint. Train without --resume to start.");
+            }
+
+            if (!settings.Resume && !settings.Restart && (run.HasCheckpoint || File.Exists(run.ModelPath)))
+            {
+                throw new InvalidOperationException($"'{run.Path}' already holds a training. Continue it with --resume, or pass --restart to delete it and train from the start.");
+            }
+
+            using var model = new GptModel(config, settings.Seed);
+            ILogger logger = collective.IsPrimary ? new ConsoleLogger(LogLevel.Information) : NullLogger.Instance;
+            var start = settings.Resume ? TrainingStart.Resume : settings.Restart ? TrainingStart.Restart : TrainingStart.New;
+            var trainer = distributed.CreateTrainer(run, model, options, start, logger);
+            var result = collective.IsPrimary && CliErrors.Interactive
+                ? await TrainWithProgressBarAsync(trainer, cancellationToken).ConfigureAwait(false)
+                : await trainer.TrainAsync(null, cancellationToken).ConfigureAwait(false);
+            logger.LogInformation("Saved the model to {Model}, the last checkpoint to {Checkpoint} and the loss curve to {Curve}.", run.ModelPath, result.CheckpointPath, run.LossCurvePath);
+            return result;
+        }).ConfigureAwait(false);
+    }
+
+    private static async Task<TrainingResult> TrainWithProgressBarAsync(Trainer trainer, CancellationToken cancellationToken)
+    {
+        TrainingResult? result = null;
+        await AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn(), new SpinnerColumn())
+            .StartAsync(async context =>
+            {
+                var task = context.AddTask("training", maxValue: 1);
+                var progress = new SynchronousProgress<TrainingProgress>(p =>
+                {
+                    task.MaxValue = p.TotalSteps;
+                    task.Value = p.Step;
+                    task.Description = $"step {p.Step}/{p.TotalSteps} loss {p.Loss:F3} {p.TokensPerSecond:N0} tok/s";
+                });
+                result = await trainer.TrainAsync(progress, cancellationToken).ConfigureAwait(false);
+            }).ConfigureAwait(false);
+        return result!;
+    }
 }

@@ -2,6 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text;
 using Microsoft.Extensions.AI;
 using TinyGpt.Generation;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Chat;
 

@@ -2,18 +2,20 @@ using System.Globalization;
 using System.Text.Json;
 using TinyGpt.Modeling;
 using TinyGpt.Serialization;
+using TinyGpt.Training;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Checkpoints;
 
 /// <summary>
-/// The checkpoints of a run: one safetensors file per checkpoint holding model weights, optimizer
-/// moments, the torch random state and the trainer state (step, schedule, data position), written
-/// atomically. A <c>latest</c> pointer names the newest complete checkpoint and a <c>best</c>
-/// pointer the one with the lowest validation loss; older ones beyond the last N are deleted.
+/// The checkpoints of a run, as files in one folder: <c>step-NNNNNNNN.safetensors</c> holding the
+/// model's weights, the optimizer's moments, the torch random state and the <see cref="TrainerState"/>,
+/// each written completely or not at all. A <c>latest</c> pointer names the newest checkpoint and a
+/// <c>best</c> pointer the one with the lowest validation loss (and that loss); older ones beyond
+/// the last N are deleted. Saving and restoring live side by side here.
 /// </summary>
-public sealed class CheckpointStore
+public sealed class CheckpointStore : ITrainingCheckpoints
 {
     internal const string CheckpointFormat = "checkpoint";
     internal const string StateKey = "tinygpt.trainer_state";
@@ -41,11 +43,11 @@ public sealed class CheckpointStore
     /// <summary>How many of the newest checkpoints are kept.</summary>
     public int KeepLast { get; }
 
-    /// <summary>The newest complete checkpoint, or null when there is none.</summary>
-    public string? LatestPath => ReadPointer(LatestPointer);
+    /// <summary>The file the <c>latest</c> pointer names, when it exists (it is checked only when loaded).</summary>
+    public string? LatestPath => ReadPointer(LatestPointer)?.Path;
 
     /// <summary>The checkpoint with the lowest validation loss, or null when none was evaluated.</summary>
-    public string? BestPath => ReadPointer(BestPointer);
+    public string? BestPath => ReadPointer(BestPointer)?.Path;
 
     /// <summary>Checkpoint files in the folder, oldest first.</summary>
     public IReadOnlyList<string> List() =>
@@ -57,95 +59,161 @@ public sealed class CheckpointStore
     /// <exception cref="InvalidDataException">The file is truncated, corrupt, or not a TinyGpt checkpoint of a supported version.</exception>
     public static GptModel LoadModel(string path, Device? device = null)
     {
-        var content = ReadCheckpoint(path);
-        var model = new GptModel(GptModelFile.ReadConfig(content, path));
-        GptModelFile.LoadWeights(model, content, path, ModelPrefix);
-        if (device is not null)
-        {
-            model.to(device);
-        }
-
-        model.eval();
-        return model;
+        using var content = Open(path, verify: true);
+        return ModelFile.CreateModel(content, path, device, ModelPrefix);
     }
 
-    /// <summary>Reads the trainer state of a checkpoint.</summary>
-    /// <exception cref="InvalidDataException">The file is not a valid checkpoint.</exception>
-    public static TrainerState ReadState(string path) => ParseState(ReadCheckpoint(path), path);
-
-    internal string Save(TrainerState state, GptModel model, IEnumerable<KeyValuePair<string, Tensor>> optimizerState, string tokenizerFingerprint)
+    /// <summary>Reads the trainer state of a checkpoint (its header only).</summary>
+    /// <exception cref="InvalidDataException">The file is not a TinyGpt checkpoint.</exception>
+    public static TrainerState ReadState(string path)
     {
-        var path = Path.Combine(Directory, $"step-{state.Step.ToString("D8", CultureInfo.InvariantCulture)}.safetensors");
-        var metadata = new Dictionary<string, string>
-        {
-            [GptModelFile.FormatKey] = CheckpointFormat,
-            [GptModelFile.VersionKey] = CurrentVersion.ToString(CultureInfo.InvariantCulture),
-            [GptModelFile.ConfigKey] = JsonSerializer.Serialize(model.Config, GptModelFile.JsonOptions),
-            [TokenizerKey] = tokenizerFingerprint,
-            [StateKey] = JsonSerializer.Serialize(state, GptModelFile.JsonOptions),
-        };
-        using var rng = torch.get_rng_state();
-        var tensors = model.NamedParameters().Select(p => new KeyValuePair<string, Tensor>(ModelPrefix + p.Name, p.Parameter))
-            .Concat(optimizerState)
-            .Append(new KeyValuePair<string, Tensor>(RandomStateName, rng));
-        SafeTensorsFile.Write(path, tensors, metadata);
+        using var content = Open(path, verify: false);
+        return ParseState(content, path);
+    }
 
-        // The pointer moves only after the checkpoint is complete on disk.
+    /// <summary>Reads the model configuration of a checkpoint (its header only).</summary>
+    /// <exception cref="InvalidDataException">The file is not a TinyGpt checkpoint.</exception>
+    public static GptConfig ReadConfig(string path)
+    {
+        using var content = Open(path, verify: false);
+        return ModelFile.ReadConfig(content, path);
+    }
+
+    /// <inheritdoc />
+    public string Save(TrainerState state, GptModel model, IReadOnlyList<KeyValuePair<string, Tensor>> optimizerState, string tokenizerFingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizerState);
+        var path = Path.Combine(Directory, $"step-{state.Step.ToString("D8", CultureInfo.InvariantCulture)}.safetensors");
+        var metadata = ModelFile.Metadata(model.Config, CheckpointFormat, CurrentVersion);
+        metadata[TokenizerKey] = tokenizerFingerprint;
+        metadata[StateKey] = JsonSerializer.Serialize(state, JsonDefaults.Options);
+        using var rng = torch.get_rng_state();
+        SafeTensorsFile.Write(path, ModelFile.Weights(model, ModelPrefix).Concat(optimizerState).Append(new(RandomStateName, rng)), metadata);
+
+        // The pointers move only after the checkpoint is complete on disk. The best pointer keeps
+        // its loss, so that saving never has to read an earlier checkpoint back.
         var fileName = Path.GetFileName(path);
         AtomicFile.WriteAllText(Path.Combine(Directory, LatestPointer), fileName);
-        var best = BestPath is { } bestPath ? ReadState(bestPath).ValidationLoss : null;
-        if (state.ValidationLoss is { } loss && (best is null || loss <= best))
+        if (state.ValidationLoss is { } loss && (BestLoss() is not { } bestLoss || loss <= bestLoss))
         {
-            AtomicFile.WriteAllText(Path.Combine(Directory, BestPointer), fileName);
+            AtomicFile.WriteAllText(Path.Combine(Directory, BestPointer), $"{fileName}\n{loss.ToString("R", CultureInfo.InvariantCulture)}");
         }
 
         Prune();
         return path;
     }
 
-    /// <summary>Reads and validates a checkpoint for resuming training of a model with <paramref name="config"/>.</summary>
-    internal static SafeTensorsContent ReadForResume(string path, GptConfig config, string tokenizerFingerprint, out TrainerState state)
+    /// <inheritdoc />
+    public RestoredCheckpoint? RestoreLatest(GptModel model, IReadOnlyList<KeyValuePair<string, Tensor>> optimizerState, string tokenizerFingerprint)
     {
-        var content = ReadCheckpoint(path);
-        var saved = GptModelFile.ReadConfig(content, path);
+        // The newest checkpoint that reads back whole: the one `latest` names, then the others,
+        // newest first. A kill between writing a checkpoint and moving the pointer, or a damaged
+        // file, must not strand a run whose older checkpoints are fine.
+        var named = ReadPointer(LatestPointer, mustExist: false);
+        var candidates = new List<string>();
+        if (named is not null)
+        {
+            candidates.Add(named.Path);
+        }
+
+        candidates.AddRange(List().Reverse().Where(p => !candidates.Contains(p, StringComparer.Ordinal)));
+        var skipped = new List<string>();
+        foreach (var path in candidates)
+        {
+            try
+            {
+                var restored = Restore(path, model, optimizerState, tokenizerFingerprint);
+                var note = skipped.Count == 0 ? null
+                    : $"Resuming from {Path.GetFileName(path)}, the newest complete checkpoint: {string.Join("; ", skipped)}.";
+                return restored with { Note = note };
+            }
+            catch (FileNotFoundException)
+            {
+                skipped.Add($"{LatestPointer} names {Path.GetFileName(path)}, which does not exist");
+            }
+            catch (InvalidDataException ex)
+            {
+                skipped.Add($"{Path.GetFileName(path)} cannot be read ({ex.Message})");
+            }
+        }
+
+        return skipped.Count == 0 ? null
+            : throw new InvalidDataException($"'{Directory}' holds no complete checkpoint: {string.Join("; ", skipped)}. Train without resuming to start again.");
+    }
+
+    /// <inheritdoc />
+    public RestoredCheckpoint Restore(string path, GptModel model, IReadOnlyList<KeyValuePair<string, Tensor>> optimizerState, string tokenizerFingerprint)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(optimizerState);
+        using var content = Open(path, verify: true);
+        var state = CheckCompatible(content, path, model.Config, tokenizerFingerprint);
+        ModelFile.LoadWeights(model, content, path, ModelPrefix);
+        foreach (var (name, tensor) in optimizerState)
+        {
+            content.CopyInto(name, tensor);
+        }
+
+        using var rng = content.Load(RandomStateName);
+        torch.set_rng_state(rng);
+        return new RestoredCheckpoint(path, state, null);
+    }
+
+    /// <summary>
+    /// Checks, from its header alone, that a checkpoint can continue training a model of
+    /// <paramref name="config"/> with the tokenizer <paramref name="tokenizerFingerprint"/>.
+    /// </summary>
+    /// <exception cref="CheckpointMismatchException">It was saved from another model or tokenizer.</exception>
+    /// <exception cref="InvalidDataException">It is not a TinyGpt checkpoint.</exception>
+    public static TrainerState CheckCompatible(string path, GptConfig config, string tokenizerFingerprint)
+    {
+        using var content = Open(path, verify: false);
+        return CheckCompatible(content, path, config, tokenizerFingerprint);
+    }
+
+    /// <summary>Deletes the temporary files that writers killed mid-write left in the folder.</summary>
+    /// <returns>The files deleted.</returns>
+    public IReadOnlyList<string> RemoveAbandonedTemporaryFiles() => AtomicFile.RemoveAbandoned(Directory);
+
+    private static TrainerState CheckCompatible(SafeTensorsContent content, string path, GptConfig config, string tokenizerFingerprint)
+    {
+        var saved = ModelFile.ReadConfig(content, path);
         if (saved != config)
         {
-            throw new InvalidDataException($"The checkpoint '{path}' was saved from a model with configuration {saved}, but this run's model is {config}. Resume with the same preset and options, or start a new run folder.");
+            throw new CheckpointMismatchException($"The checkpoint '{path}' was saved from a model with configuration {saved}, but this run's model is {config}. Resume with the same model settings, or train a new run.");
         }
 
         var fingerprint = content.Metadata.GetValueOrDefault(TokenizerKey);
         if (fingerprint != tokenizerFingerprint)
         {
-            throw new InvalidDataException($"The checkpoint '{path}' was trained with another tokenizer (fingerprint {fingerprint ?? "none"}, this run has {tokenizerFingerprint}). Use the run folder's own tokenizer, or start a new run folder.");
+            throw new CheckpointMismatchException($"The checkpoint '{path}' was trained with another tokenizer (fingerprint {fingerprint ?? "none"}, this run has {tokenizerFingerprint}). Use the run folder's own tokenizer, or train a new run.");
         }
 
-        state = ParseState(content, path);
-        return content;
+        return ParseState(content, path);
     }
 
-    private static SafeTensorsContent ReadCheckpoint(string path)
+    private static SafeTensorsContent Open(string path, bool verify)
     {
-        var content = SafeTensorsFile.Read(path);
-        var format = content.Metadata.GetValueOrDefault(GptModelFile.FormatKey);
-        if (format != CheckpointFormat)
+        var content = SafeTensorsFile.Open(path, verify);
+        try
         {
-            throw new InvalidDataException($"'{path}' is not a TinyGpt checkpoint (format '{format ?? "none"}').");
+            ModelFile.RequireFormat(content, path, CheckpointFormat, CurrentVersion);
+            return content;
         }
-
-        var version = content.Metadata.GetValueOrDefault(GptModelFile.VersionKey);
-        if (version != CurrentVersion.ToString(CultureInfo.InvariantCulture))
+        catch
         {
-            throw new InvalidDataException($"'{path}' is a checkpoint of format version {version ?? "none"}; this TinyGpt reads version {CurrentVersion}.");
+            content.Dispose();
+            throw;
         }
-
-        return content;
     }
 
     private static TrainerState ParseState(SafeTensorsContent content, string path)
     {
         try
         {
-            return JsonSerializer.Deserialize<TrainerState>(content.Metadata.GetValueOrDefault(StateKey) ?? "null", GptModelFile.JsonOptions)
+            return JsonSerializer.Deserialize<TrainerState>(content.Metadata.GetValueOrDefault(StateKey) ?? "null", JsonDefaults.Options)
                 ?? throw new InvalidDataException($"'{path}' has no trainer state.");
         }
         catch (JsonException ex)
@@ -154,7 +222,7 @@ public sealed class CheckpointStore
         }
     }
 
-    private string? ReadPointer(string name)
+    private Pointer? ReadPointer(string name, bool mustExist = true)
     {
         var pointer = Path.Combine(Directory, name);
         if (!File.Exists(pointer))
@@ -162,26 +230,31 @@ public sealed class CheckpointStore
             return null;
         }
 
-        var target = Path.Combine(Directory, File.ReadAllText(pointer).Trim());
-        return File.Exists(target) ? target : null;
+        var lines = File.ReadAllText(pointer).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (lines.Length == 0)
+        {
+            return null;
+        }
+
+        var target = Path.Combine(Directory, lines[0]);
+        double? loss = lines.Length > 1 && double.TryParse(lines[1], NumberStyles.Float, CultureInfo.InvariantCulture, out var value) ? value : null;
+        return !mustExist || File.Exists(target) ? new Pointer(target, loss) : null;
     }
+
+    private double? BestLoss() =>
+        ReadPointer(BestPointer) is { } best
+            ? best.Loss ?? ReadState(best.Path).ValidationLoss // pointers of TinyGpt 0.1 hold only the file name
+            : null;
 
     private void Prune()
     {
-        var keep = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var path in List().TakeLast(KeepLast))
+        var keep = new HashSet<string>(List().TakeLast(KeepLast), StringComparer.Ordinal);
+        foreach (var pointer in new[] { BestPath, LatestPath })
         {
-            keep.Add(path);
-        }
-
-        if (BestPath is { } best)
-        {
-            keep.Add(best);
-        }
-
-        if (LatestPath is { } latest)
-        {
-            keep.Add(latest);
+            if (pointer is not null)
+            {
+                keep.Add(pointer);
+            }
         }
 
         foreach (var path in List().Where(p => !keep.Contains(p)))
@@ -189,4 +262,6 @@ public sealed class CheckpointStore
             File.Delete(path);
         }
     }
+
+    private sealed record Pointer(string Path, double? Loss);
 }

@@ -1,7 +1,9 @@
+using TinyGpt.Validation;
+
 namespace TinyGpt.Generation;
 
 /// <summary>What to generate: how many tokens, when to stop, how to choose each token.</summary>
-public sealed record GenerationOptions
+public sealed record GenerationOptions : IValidatable
 {
     /// <summary>Most tokens to generate after the prompt. Must be at least 1.</summary>
     public int MaxNewTokens { get; init; } = 128;
@@ -18,37 +20,11 @@ public sealed record GenerationOptions
     /// <summary>How each token is chosen.</summary>
     public SamplingOptions Sampling { get; init; } = new();
 
-    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
-    public IReadOnlyList<string> Validate()
-    {
-        var problems = new List<string>();
-        if (MaxNewTokens < 1)
-        {
-            problems.Add($"{nameof(MaxNewTokens)} must be at least 1 (got {MaxNewTokens}).");
-        }
-
-        if (Sampling is null)
-        {
-            problems.Add($"{nameof(Sampling)} must not be null.");
-        }
-        else
-        {
-            problems.AddRange(Sampling.Validate());
-        }
-
-        if (StopTokenIds is null)
-        {
-            problems.Add($"{nameof(StopTokenIds)} must not be null; use an empty list.");
-        }
-
-        return problems;
-    }
-
-    /// <summary>Throws when the options are invalid; the parameter name is the first bad field.</summary>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public GenerationOptions EnsureValid()
-    {
-        var problems = Validate();
-        return problems.Count == 0 ? this : throw new ArgumentException("Invalid GenerationOptions: " + string.Join(" ", problems), problems[0].Split(' ', 2)[0]);
-    }
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate() => new Problems()
+        .Require(MaxNewTokens >= 1, $"{nameof(MaxNewTokens)} must be at least 1 (got {MaxNewTokens}).")
+        .Require(Sampling is not null, $"{nameof(Sampling)} must not be null.")
+        .Include(Sampling)
+        .Require(StopTokenIds is not null, $"{nameof(StopTokenIds)} must not be null; use an empty list.")
+        .ToList();
 }

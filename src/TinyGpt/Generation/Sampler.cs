@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using TinyGpt.Torch;
+using TinyGpt.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -10,7 +11,7 @@ namespace TinyGpt.Generation;
 /// seeded random generator so that a run can be reproduced.
 /// </summary>
 /// <remarks>Not thread-safe: use one sampler per generation.</remarks>
-public sealed class Sampler : IDisposable
+public sealed class Sampler
 {
     private readonly Random _random;
 
@@ -88,12 +89,6 @@ public sealed class Sampler : IDisposable
 
         x = Filter(x);
         return x.softmax(-1).reshape(-1).data<float>().ToArray();
-    }
-
-    /// <inheritdoc />
-    public void Dispose()
-    {
-        // Nothing native is held; kept so callers can scope a sampler with using.
     }
 
     private int Draw(ReadOnlySpan<float> probabilities)

@@ -1,3 +1,5 @@
+using TinyGpt.Validation;
+
 namespace TinyGpt.Generation;
 
 /// <summary>
@@ -5,7 +7,7 @@ namespace TinyGpt.Generation;
 /// repetition penalty, temperature (0 means greedy: take the most likely token and stop here),
 /// top-k, top-p (nucleus), then a draw from the remaining distribution.
 /// </summary>
-public sealed record SamplingOptions
+public sealed record SamplingOptions : IValidatable
 {
     /// <summary>Always the most likely token.</summary>
     public static SamplingOptions Greedy { get; } = new() { Temperature = 0 };
@@ -31,38 +33,14 @@ public sealed record SamplingOptions
     /// <summary>True when the options always pick the most likely token.</summary>
     public bool IsGreedy => Temperature == 0;
 
-    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
-    public IReadOnlyList<string> Validate()
-    {
-        var problems = new List<string>();
-        if (double.IsNaN(Temperature) || Temperature < 0 || double.IsInfinity(Temperature))
-        {
-            problems.Add($"{nameof(Temperature)} must be a finite number >= 0 (got {Temperature}); use 0 for greedy decoding.");
-        }
+    /// <summary>True when choosing a token needs the tokens before it (a repetition penalty is on).</summary>
+    public bool UsesHistory => RepetitionPenalty != 1.0;
 
-        if (TopK < 0)
-        {
-            problems.Add($"{nameof(TopK)} must be >= 0 (got {TopK}); use 0 to turn top-k off.");
-        }
-
-        if (double.IsNaN(TopP) || TopP <= 0 || TopP > 1)
-        {
-            problems.Add($"{nameof(TopP)} must be in (0, 1] (got {TopP}); use 1 to turn top-p off.");
-        }
-
-        if (double.IsNaN(RepetitionPenalty) || RepetitionPenalty <= 0 || double.IsInfinity(RepetitionPenalty))
-        {
-            problems.Add($"{nameof(RepetitionPenalty)} must be a finite number > 0 (got {RepetitionPenalty}); use 1 to turn it off.");
-        }
-
-        return problems;
-    }
-
-    /// <summary>Throws when the options are invalid; the parameter name is the first bad field.</summary>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public SamplingOptions EnsureValid()
-    {
-        var problems = Validate();
-        return problems.Count == 0 ? this : throw new ArgumentException("Invalid SamplingOptions: " + string.Join(" ", problems), problems[0].Split(' ', 2)[0]);
-    }
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate() => new Problems()
+        .Require(double.IsFinite(Temperature) && Temperature >= 0, $"{nameof(Temperature)} must be a finite number >= 0 (got {Temperature}); use 0 for greedy decoding.")
+        .Require(TopK >= 0, $"{nameof(TopK)} must be >= 0 (got {TopK}); use 0 to turn top-k off.")
+        .Require(TopP is > 0 and <= 1, $"{nameof(TopP)} must be in (0, 1] (got {TopP}); use 1 to turn top-p off.")
+        .Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"{nameof(RepetitionPenalty)} must be a finite number > 0 (got {RepetitionPenalty}); use 1 to turn it off.")
+        .ToList();
 }

@@ -1,11 +1,18 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Text;
 using TinyGpt.Modeling;
 using TinyGpt.Tokenization;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Generation;
 
-/// <summary>Generates text from a text prompt: encodes, decodes with <see cref="TokenGenerator"/>, and streams text as it forms.</summary>
+/// <summary>
+/// Generates text from a text prompt: encodes it, decodes with a <see cref="TokenGenerator"/>, and
+/// hands out text as it forms. The same four methods as <see cref="TokenGenerator"/>:
+/// <see cref="GenerateAsync"/>, <see cref="GenerateStreamingAsync"/>, <see cref="Generate"/> and
+/// <see cref="GenerateStreaming"/>.
+/// </summary>
 /// <remarks>Thread-safe: concurrent calls take turns, one whole generation at a time.</remarks>
 public sealed class TextGenerator
 {
@@ -31,43 +38,79 @@ public sealed class TextGenerator
     public ITextTokenizer Tokenizer { get; }
 
     /// <summary>Generates a completion of <paramref name="prompt"/> and returns it (without the prompt).</summary>
-    public string Generate(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    /// <exception cref="ArgumentException">The prompt is empty and the tokenizer has no end-of-text token, or it does not fit the context under <see cref="ContextOverflow.Error"/>; or the options are invalid.</exception>
+    public async Task<string> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var builder = new StringBuilder();
-        foreach (var piece in Stream(prompt, options, cancellationToken))
+        var text = new StringBuilder();
+        await foreach (var piece in GenerateStreamingAsync(prompt, options, cancellationToken).ConfigureAwait(false))
         {
-            builder.Append(piece);
+            text.Append(piece);
         }
 
-        return builder.ToString();
+        return text.ToString();
     }
 
-    /// <summary>Streams the completion of <paramref name="prompt"/> piece by piece; the work runs off the caller's thread.</summary>
+    /// <summary>Streams the completion of <paramref name="prompt"/> piece by piece as text forms; the decoding runs on the thread pool.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public async IAsyncEnumerable<string> GenerateStreamingAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        using var enumerator = Stream(prompt, options, cancellationToken).GetEnumerator();
-        while (await Task.Run(enumerator.MoveNext, cancellationToken).ConfigureAwait(false))
+        var (ids, valid) = Prepare(prompt, options);
+        var text = new TextAssembler(Tokenizer);
+        await foreach (var id in Tokens.GenerateStreamingAsync(ids, valid, cancellationToken).ConfigureAwait(false))
         {
-            yield return enumerator.Current;
+            if (text.Add(id) is { } piece)
+            {
+                yield return piece;
+            }
+        }
+
+        if (text.Rest() is { } rest)
+        {
+            yield return rest;
         }
     }
 
-    /// <summary>Generates a completion on a thread-pool thread.</summary>
-    public Task<string> GenerateAsync(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        Task.Run(() => Generate(prompt, options, cancellationToken), cancellationToken);
+    /// <summary>As <see cref="GenerateAsync"/>, on the calling thread.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public string Generate(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        string.Concat(GenerateStreaming(prompt, options, cancellationToken));
 
-    /// <summary>Streams the completion synchronously, piece by piece, as text forms.</summary>
-    public IEnumerable<string> Stream(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    /// <summary>As <see cref="GenerateStreamingAsync"/>, on the calling thread.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public IEnumerable<string> GenerateStreaming(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (ids, valid) = Prepare(prompt, options);
+        return Assemble(Tokens.GenerateStreaming(ids, valid, cancellationToken));
+    }
+
+    private IEnumerable<string> Assemble(IEnumerable<int> ids)
+    {
+        var text = new TextAssembler(Tokenizer);
+        foreach (var id in ids)
+        {
+            if (text.Add(id) is { } piece)
+            {
+                yield return piece;
+            }
+        }
+
+        if (text.Rest() is { } rest)
+        {
+            yield return rest;
+        }
+    }
+
+    private (int[] Ids, GenerationOptions Options) Prepare(string prompt, GenerationOptions? options)
     {
         ArgumentNullException.ThrowIfNull(prompt);
-        options ??= new GenerationOptions();
+        options = (options ?? new GenerationOptions()).EnsureValid();
         var ids = Tokenizer.Encode(prompt);
         if (ids.Length == 0)
         {
             // An empty prompt starts a new document, which the end-of-text token marks.
             ids = Tokenizer.EndOfTextId is { } eot
                 ? [eot]
-                : throw new ArgumentException("The prompt is empty and the tokenizer has no end-of-text token to start from; give some text.", nameof(prompt));
+                : throw new ArgumentException("The prompt is empty and the tokenizer has no end-of-text token to start a new document from; give some text.", nameof(prompt));
         }
 
         if (options.StopAtEndOfText && Tokenizer.EndOfTextId is { } stop && !options.StopTokenIds.Contains(stop))
@@ -75,32 +118,36 @@ public sealed class TextGenerator
             options = options with { StopTokenIds = [.. options.StopTokenIds, stop] };
         }
 
-        return StreamCore(ids, options, cancellationToken);
+        return (ids, options);
     }
 
-    private IEnumerable<string> StreamCore(int[] prompt, GenerationOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Byte-level tokens can split a UTF-8 character, so it decodes everything generated so far and
+    /// hands out only text that is complete (not ending in a replacement character).
+    /// </summary>
+    private sealed class TextAssembler(ITextTokenizer tokenizer)
     {
-        // Byte-level tokens can split a UTF-8 character, so decode everything generated so far and
-        // hand out only text that is complete (not ending in a replacement character).
-        var generated = new List<int>();
-        var emitted = 0;
-        foreach (var id in Tokens.Generate(prompt, options, cancellationToken))
+        private readonly List<int> _ids = [];
+        private int _emitted;
+
+        public string? Add(int id)
         {
-            generated.Add(id);
-            var text = Tokenizer.Decode(CollectionsMarshalSpan(generated));
-            if (text.Length > emitted && text[^1] != '\uFFFD')
+            _ids.Add(id);
+            var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
+            if (text.Length <= _emitted || text[^1] == '\uFFFD')
             {
-                yield return text[emitted..];
-                emitted = text.Length;
+                return null;
             }
+
+            var piece = text[_emitted..];
+            _emitted = text.Length;
+            return piece;
         }
 
-        var final = Tokenizer.Decode(CollectionsMarshalSpan(generated));
-        if (final.Length > emitted)
+        public string? Rest()
         {
-            yield return final[emitted..];
+            var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
+            return text.Length > _emitted ? text[_emitted..] : null;
         }
     }
-
-    private static ReadOnlySpan<int> CollectionsMarshalSpan(List<int> list) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(list);
 }

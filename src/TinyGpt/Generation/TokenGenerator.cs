@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using TinyGpt.Modeling;
+using TinyGpt.Validation;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Generation;
@@ -9,9 +10,16 @@ namespace TinyGpt.Generation;
 /// each new token costs one single-position forward pass.
 /// </summary>
 /// <remarks>
-/// Generation puts the model in evaluation mode. Generations on one instance are serialised (one
-/// whole generation at a time), so a single model can be shared by concurrent callers. Do not
-/// train the model while it generates.
+/// <para>
+/// Four methods, as in Microsoft.Extensions.AI: <see cref="GenerateAsync"/> returns every token,
+/// <see cref="GenerateStreamingAsync"/> yields each as soon as it is chosen, and
+/// <see cref="Generate"/> / <see cref="GenerateStreaming"/> do the same on the calling thread.
+/// </para>
+/// <para>
+/// Generation puts the model in evaluation mode. Generations on one instance take turns (one whole
+/// generation at a time), so one model can serve concurrent callers; asynchronous callers wait
+/// for their turn without holding a thread. Do not train the model while it generates.
+/// </para>
 /// </remarks>
 public sealed class TokenGenerator
 {
@@ -30,34 +38,73 @@ public sealed class TokenGenerator
     /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only).</summary>
     internal bool UseKvCache { get; init; } = true;
 
-    /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/>, yielding each one as soon as it is chosen.</summary>
+    /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/> and returns them (the prompt not included).</summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds ids outside the vocabulary, or does not fit the context under <see cref="ContextOverflow.Error"/>; or the options are invalid.</exception>
-    public IEnumerable<int> Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    public async Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        options = (options ?? new GenerationOptions()).EnsureValid();
-        var context = PrepareContext(prompt, options);
-        return Run(context, options, cancellationToken);
+        var tokens = new List<int>();
+        await foreach (var token in GenerateStreamingAsync(prompt, options, cancellationToken).ConfigureAwait(false))
+        {
+            tokens.Add(token);
+        }
+
+        return [.. tokens];
     }
 
-    /// <summary>Generates all tokens and returns them (the prompt not included).</summary>
-    public int[] GenerateAll(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
-        Generate(prompt, options, cancellationToken).ToArray();
-
-    /// <summary>Streams generated tokens; the work runs off the caller's thread, and cancellation stops it between tokens.</summary>
-    public async IAsyncEnumerable<int> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    /// <summary>Yields each generated token as soon as it is chosen; the decoding runs on the thread pool, and cancellation stops it between tokens.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public async IAsyncEnumerable<int> GenerateStreamingAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
-        options = (options ?? new GenerationOptions()).EnsureValid();
-        var context = PrepareContext(prompt, options);
-        using var enumerator = Run(context, options, cancellationToken).GetEnumerator();
-        while (await Task.Run(enumerator.MoveNext, cancellationToken).ConfigureAwait(false))
+        var (context, valid) = Prepare(prompt, options);
+        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
         {
-            yield return enumerator.Current;
+            using var enumerator = Decode(context, valid, cancellationToken).GetEnumerator();
+            while (await Task.Run(enumerator.MoveNext, cancellationToken).ConfigureAwait(false))
+            {
+                yield return enumerator.Current;
+            }
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
-    private List<int> PrepareContext(IReadOnlyList<int> prompt, GenerationOptions options)
+    /// <summary>As <see cref="GenerateAsync"/>, on the calling thread.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
+        [.. GenerateStreaming(prompt, options, cancellationToken)];
+
+    /// <summary>As <see cref="GenerateStreamingAsync"/>, on the calling thread.</summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public IEnumerable<int> GenerateStreaming(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        var (context, valid) = Prepare(prompt, options);
+        return Gated(context, valid, cancellationToken);
+    }
+
+    private IEnumerable<int> Gated(List<int> context, GenerationOptions options, CancellationToken cancellationToken)
+    {
+        _gate.Wait(cancellationToken);
+        try
+        {
+            foreach (var token in Decode(context, options, cancellationToken))
+            {
+                yield return token;
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    // Checked before anything runs, so that bad input fails at the call, not at the first MoveNext.
+    private (List<int> Context, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
         ArgumentNullException.ThrowIfNull(prompt);
+        options = (options ?? new GenerationOptions()).EnsureValid();
         if (prompt.Count == 0)
         {
             throw new ArgumentException("The prompt is empty; give at least one token (for example the end-of-text token to start a new document).", nameof(prompt));
@@ -82,30 +129,25 @@ public sealed class TokenGenerator
         }
 
         var start = Math.Max(0, prompt.Count - contextLength);
-        return prompt.Skip(start).ToList();
+        return (prompt.Skip(start).ToList(), options);
     }
 
-    private IEnumerable<int> Run(List<int> tokens, GenerationOptions options, CancellationToken cancellationToken)
+    private IEnumerable<int> Decode(List<int> tokens, GenerationOptions options, CancellationToken cancellationToken)
     {
-        _gate.Wait(cancellationToken);
+        Model.eval();
+        var sampler = new Sampler(options.Sampling);
+        using var cache = UseKvCache ? Model.CreateCache() : null;
+        var stops = new HashSet<int>(options.StopTokenIds);
+        var history = new List<int>(tokens);
+        var contextLength = Model.Config.ContextLength;
+        var logits = Step(tokens, cache, prefill: true);
         try
         {
-            Model.eval();
-            using var sampler = new Sampler(options.Sampling);
-            using var cache = UseKvCache ? Model.CreateCache() : null;
-            var stops = new HashSet<int>(options.StopTokenIds);
-            var history = new List<int>(tokens);
-            var contextLength = Model.Config.ContextLength;
-            var logits = Step(tokens, cache, prefill: true);
             for (var i = 0; i < options.MaxNewTokens; i++)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                int next;
-                using (logits)
-                {
-                    next = sampler.Sample(logits, options.Sampling.RepetitionPenalty != 1.0 ? [history] : null)[0];
-                }
-
+                var next = sampler.Sample(logits, options.Sampling.UsesHistory ? [history] : null)[0];
+                logits.Dispose();
                 if (stops.Contains(next))
                 {
                     yield break;
@@ -135,11 +177,11 @@ public sealed class TokenGenerator
         }
         finally
         {
-            _gate.Release();
+            logits.Dispose();
         }
     }
 
-    // Returns the logits of the last position, shape [1, vocab].
+    // Returns the logits of the last position, shape [1, vocab]; the caller owns them.
     private Tensor Step(List<int> tokens, KvCache? cache, bool prefill)
     {
         using var scope = NewDisposeScope();
@@ -148,6 +190,6 @@ public sealed class TokenGenerator
             ? tensor(tokens.Select(t => (long)t).ToArray(), device: Model.Device).unsqueeze(0)
             : tensor(new long[] { tokens[^1] }, device: Model.Device).unsqueeze(0);
         var logits = Model.forward(input, cache, lastPositionOnly: true);
-        return logits[.., -1, ..].MoveToOuterDisposeScope();
+        return logits[.., -1, ..].DetachFromDisposeScope();
     }
 }

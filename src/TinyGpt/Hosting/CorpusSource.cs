@@ -1,4 +1,5 @@
 using TinyGpt.Runs;
+using TinyGpt.Text;
 
 namespace TinyGpt.Hosting;
 
@@ -22,28 +23,34 @@ public sealed class CorpusSource
     public string Description { get; }
 
     /// <summary>WikiText, downloaded once and cached.</summary>
-    /// <param name="dataset"><c>wikitext-2</c> or <c>wikitext-103</c>.</param>
+    /// <param name="dataset"><see cref="WikiTextDataset.WikiText2Raw"/> (the default) or <see cref="WikiTextDataset.WikiText103Raw"/>.</param>
     /// <param name="cacheDirectory">Where downloads are cached; null uses <c>TINYGPT_CACHE</c> or <c>~/.cache/tinygpt</c>.</param>
     /// <param name="downloadBaseUri">Where to download from; null uses the official host.</param>
-    public static CorpusSource WikiText(string dataset = "wikitext-2", string? cacheDirectory = null, Uri? downloadBaseUri = null) =>
-        new($"{dataset} (download)", (options, _) =>
+    public static CorpusSource WikiText(WikiTextDataset? dataset = null, string? cacheDirectory = null, Uri? downloadBaseUri = null)
+    {
+        var chosen = dataset ?? WikiTextDataset.WikiText2Raw;
+        return new($"{chosen} (download)", (options, _) =>
         {
-            options.Dataset = dataset;
+            options.Dataset = chosen;
             options.CacheDirectory = cacheDirectory;
             options.DownloadBaseUri = downloadBaseUri;
-        }, () => ValidateDataset(dataset));
+        }, () => []);
+    }
 
     /// <summary>WikiText from a local folder holding <c>wiki.{train,valid,test}.raw</c>.</summary>
     /// <param name="folder">The folder.</param>
-    /// <param name="dataset"><c>wikitext-2</c> or <c>wikitext-103</c>: which checksums to verify.</param>
-    public static CorpusSource WikiTextFolder(string folder, string dataset = "wikitext-2") =>
-        new($"{dataset} ({folder})", (options, _) =>
+    /// <param name="dataset">Which dataset's checksums to verify: <see cref="WikiTextDataset.WikiText2Raw"/> (the default) or <see cref="WikiTextDataset.WikiText103Raw"/>.</param>
+    public static CorpusSource WikiTextFolder(string folder, WikiTextDataset? dataset = null)
+    {
+        var chosen = dataset ?? WikiTextDataset.WikiText2Raw;
+        return new($"{chosen} ({folder})", (options, _) =>
         {
-            options.Dataset = dataset;
+            options.Dataset = chosen;
             options.DataDirectory = folder;
-        }, () => ValidateDataset(dataset).Concat(
+        }, () =>
             string.IsNullOrWhiteSpace(folder) ? ["The WikiText folder is empty; give the folder holding wiki.train.raw."]
-            : Directory.Exists(folder) ? [] : [$"The WikiText folder '{folder}' does not exist."]));
+            : Directory.Exists(folder) ? [] : [$"The WikiText folder '{folder}' does not exist."]);
+    }
 
     /// <summary>Your own UTF-8 text files; the last lines become the validation split.</summary>
     /// <param name="files">The files, in order.</param>
@@ -87,11 +94,6 @@ public sealed class CorpusSource
     internal IEnumerable<string> Validate() => _validate();
 
     internal void ApplyTo(RunPreparationOptions options) => _apply(options, options.RunDirectory);
-
-    private static IEnumerable<string> ValidateDataset(string dataset) =>
-        dataset?.Trim().ToUpperInvariant() is "WIKITEXT-2" or "WIKITEXT2" or "WIKITEXT-103" or "WIKITEXT103"
-            ? []
-            : [$"Unknown WikiText dataset '{dataset}'; use wikitext-2 or wikitext-103."];
 
     private static IEnumerable<string> ValidateFraction(double fraction) =>
         fraction is > 0 and <= 0.5 ? [] : [$"The validation fraction must be in (0, 0.5] (got {fraction}): training evaluates on the held-out lines."];

@@ -11,7 +11,7 @@ namespace TinyGpt.Hosting;
 /// using var pipeline = new GptBuilder()
 ///     .WithCorpus(CorpusSource.Text(text))
 ///     .WithTokenizer(TokenizerSource.Bpe(vocabSize: 512))
-///     .WithModel("tiny")
+///     .WithModel(GptPreset.Tiny)
 ///     .WithTraining(t => { t.MaxSteps = 200; t.BatchSize = 8; })
 ///     .WithRunDirectory("runs/demo")
 ///     .Build();
@@ -26,7 +26,7 @@ public sealed class GptBuilder
     private CorpusSource? _corpus;
     private TokenizerSource _tokenizer = TokenizerSource.Bpe();
     private GptConfig? _config;
-    private string? _preset;
+    private GptPreset? _preset;
     private string? _runDirectory;
     private ILogger? _logger;
     private ICollective? _collective;
@@ -55,8 +55,8 @@ public sealed class GptBuilder
         return this;
     }
 
-    /// <summary>The model's shape by preset name: <c>tiny</c>, <c>small</c> or <c>seed</c>.</summary>
-    public GptBuilder WithModel(string preset)
+    /// <summary>The model's shape by preset.</summary>
+    public GptBuilder WithModel(GptPreset preset)
     {
         _preset = preset;
         _config = null;
@@ -141,22 +141,7 @@ public sealed class GptBuilder
             problems.AddRange(_tokenizer.Validate());
         }
 
-        var config = _config;
-        if (_preset is not null)
-        {
-            try
-            {
-                config = GptConfig.FromPreset(_preset);
-            }
-            catch (ArgumentException e)
-            {
-                problems.Add(e.Message.Split(" (Parameter", 2)[0]);
-            }
-        }
-        else
-        {
-            config ??= GptConfig.Tiny;
-        }
+        var config = _preset is { } preset ? GptConfig.FromPreset(preset) : _config ?? GptConfig.Tiny;
 
         if (config is not null)
         {

@@ -1,11 +1,11 @@
 using System.Runtime.CompilerServices;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Runs;
 using TinyGpt.Training;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Hosting;
 
@@ -23,14 +23,13 @@ namespace TinyGpt.Hosting;
 /// </remarks>
 public sealed class GptPipeline : IDisposable
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly CorpusSource _corpus;
     private readonly TokenizerSource _tokenizer;
     private readonly long _seed;
     private readonly ILogger _logger;
     private readonly ICollective? _collective;
-    private PreparedRun? _run;
+    private RunFolder? _run;
     private GptModel? _model;
     private TextGenerator? _generator;
     private bool _disposed;
@@ -63,7 +62,7 @@ public sealed class GptPipeline : IDisposable
     /// <summary>Prepares the run folder: gets the corpus, trains or reuses the tokenizer, encodes the splits. Reuses what is already there; <see cref="TrainAsync"/> calls it when needed.</summary>
     /// <param name="status">Receives human-readable progress lines.</param>
     /// <param name="cancellationToken">Stops between steps.</param>
-    public async Task<PreparedRun> PrepareAsync(IProgress<string>? status = null, CancellationToken cancellationToken = default)
+    public async Task<RunFolder> PrepareAsync(IProgress<string>? status = null, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
@@ -77,12 +76,13 @@ public sealed class GptPipeline : IDisposable
     }
 
     /// <summary>
-    /// Prepares the run if needed, then trains a fresh model on it, or continues from the latest
-    /// checkpoint when <see cref="ResumesFromLatestCheckpoint"/> is set and the folder has one, writing
-    /// checkpoints, metrics and <c>model.safetensors</c> to the run folder.
+    /// Prepares the run if needed, then trains a fresh model on it (replacing what an earlier
+    /// training left in the folder), or continues from the latest checkpoint when
+    /// <see cref="ResumesFromLatestCheckpoint"/> is set and the folder has one, writing checkpoints,
+    /// metrics and <c>model.safetensors</c> to the run folder.
     /// </summary>
     /// <param name="progress">Receives a snapshot after each logged step.</param>
-    /// <param name="cancellationToken">Stops after the current step; a checkpoint is saved first (a pipeline built with <see cref="GptBuilder.ResumeFromLatestCheckpoint"/> continues from it), then <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <param name="cancellationToken">Stops at the next step boundary; a checkpoint is saved first (a pipeline built with <see cref="GptBuilder.ResumeFromLatestCheckpoint"/> continues from it), then <see cref="TrainingStoppedException"/> is thrown.</param>
     public async Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
@@ -90,20 +90,10 @@ public sealed class GptPipeline : IDisposable
         {
             var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
             var config = (ModelConfig with { VocabSize = run.Tokenizer.VocabSize }).EnsureValid();
-            if (_collective?.IsPrimary ?? true)
-            {
-                File.WriteAllText(run.Directory.ConfigPath, JsonSerializer.Serialize(config, Json));
-            }
-
             var model = new GptModel(config, _seed);
             try
             {
-                var trainer = new Trainer(model, run.CreateTrainingData(), TrainingOptions, run.Directory, _logger, _collective);
-                if (ResumesFromLatestCheckpoint && !trainer.ResumeFromLatest())
-                {
-                    _logger.LogInformation("{Run} has no checkpoint to resume from; training from the start.", RunDirectory);
-                }
-
+                var trainer = run.CreateTrainer(model, TrainingOptions, ResumesFromLatestCheckpoint ? TrainingStart.Resume : TrainingStart.Restart, _logger, _collective);
                 var result = await trainer.TrainAsync(progress, cancellationToken).ConfigureAwait(false);
                 ReplaceModel(model);
                 return result;
@@ -136,7 +126,7 @@ public sealed class GptPipeline : IDisposable
             var model = GetModelCore(run);
             var tokens = run.OpenTokens(split);
             var settings = new EvaluationSettings { BatchSize = TrainingOptions.BatchSize, ContextLength = TrainingOptions.ContextLength, Bytes = info.Bytes, Words = info.Words };
-            return await Task.Run(() => ModelEvaluator.Evaluate(model, tokens, settings), cancellationToken).ConfigureAwait(false);
+            return await Task.Run(() => ModelEvaluator.Evaluate(model, tokens, settings, cancellationToken: cancellationToken), cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -194,7 +184,7 @@ public sealed class GptPipeline : IDisposable
         _gate.Dispose();
     }
 
-    private async Task<PreparedRun> PrepareCoreAsync(IProgress<string>? status, CancellationToken cancellationToken)
+    private async Task<RunFolder> PrepareCoreAsync(IProgress<string>? status, CancellationToken cancellationToken)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (_run is not null)
@@ -211,11 +201,11 @@ public sealed class GptPipeline : IDisposable
         return _run;
     }
 
-    private GptModel GetModelCore(PreparedRun run)
+    private GptModel GetModelCore(RunFolder run)
     {
         if (_model is null)
         {
-            ReplaceModel(TinyGptRun.LoadModel(run.Directory.Path, TrainingOptions.Device, _logger));
+            ReplaceModel(run.LoadModel(TrainingOptions.Device, logger: _logger).Model);
         }
 
         return _model!;

@@ -6,6 +6,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using TinyGpt.Chat;
 using TinyGpt.Generation;
+using TinyGpt.Runs;
 
 namespace TinyGpt.Hosting;
 
@@ -37,7 +38,8 @@ public static class TinyGptServiceCollectionExtensions
         {
             var settings = provider.GetRequiredService<IOptions<TinyGptOptions>>().Value;
             var logger = provider.GetService<ILoggerFactory>()?.CreateLogger("TinyGpt") ?? NullLogger.Instance;
-            return TinyGptRun.LoadGenerator(settings.RunDirectory!, settings.Device, logger);
+            using var run = RunFolder.Open(settings.RunDirectory!);
+            return run.LoadGenerator(settings.Device, logger);
         });
         services.TryAddSingleton<IChatClient>(provider => new TinyGptChatClient(provider.GetRequiredService<TextGenerator>()));
         return services;

@@ -1,11 +1,12 @@
 using TinyGpt.Runs;
+using TinyGpt.Tokenization;
 
 namespace TinyGpt.Hosting;
 
 /// <summary>Which tokenizer a <see cref="GptBuilder"/> uses: a byte-level BPE trained on the corpus, or GPT-2's.</summary>
 public sealed class TokenizerSource
 {
-    private TokenizerSource(string kind, int vocabSize, int minFrequency)
+    private TokenizerSource(TokenizerKind kind, int vocabSize, int minFrequency)
     {
         Kind = kind;
         VocabSize = vocabSize;
@@ -13,10 +14,10 @@ public sealed class TokenizerSource
     }
 
     /// <summary>The pretrained GPT-2 tokenizer (50,257 tokens).</summary>
-    public static TokenizerSource Gpt2 { get; } = new("gpt2", 0, 0);
+    public static TokenizerSource Gpt2 { get; } = new(TokenizerKind.Gpt2, 0, 0);
 
-    /// <summary><c>bpe</c> or <c>gpt2</c>.</summary>
-    public string Kind { get; }
+    /// <summary>Which tokenizer.</summary>
+    public TokenizerKind Kind { get; }
 
     /// <summary>Vocabulary size of a trained BPE, special tokens included; 0 for GPT-2.</summary>
     public int VocabSize { get; }
@@ -27,26 +28,26 @@ public sealed class TokenizerSource
     /// <summary>A byte-level BPE trained on the corpus's training split (reused when the run folder already has it).</summary>
     /// <param name="vocabSize">Vocabulary size, special tokens included; at least 256 plus the special tokens.</param>
     /// <param name="minFrequency">Least frequency of a pair to be merged.</param>
-    public static TokenizerSource Bpe(int vocabSize = 16_000, int minFrequency = 2) => new("bpe", vocabSize, minFrequency);
+    public static TokenizerSource Bpe(int vocabSize = 16_000, int minFrequency = 2) => new(TokenizerKind.Bpe, vocabSize, minFrequency);
 
     internal IEnumerable<string> Validate()
     {
-        var minimum = new Tokenization.BpeTrainerOptions().SpecialTokens.Count + 256;
-        if (Kind == "bpe" && VocabSize < minimum)
+        var minimum = RunPreparationOptions.MinimumVocabSize;
+        if (Kind == TokenizerKind.Bpe && VocabSize < minimum)
         {
             yield return $"The BPE vocabulary size must be at least {minimum} (256 byte symbols and the special tokens; got {VocabSize}).";
         }
 
-        if (Kind == "bpe" && MinFrequency < 0)
+        if (Kind == TokenizerKind.Bpe && MinFrequency < 1)
         {
-            yield return $"The BPE minimum pair frequency must be at least 0 (got {MinFrequency}).";
+            yield return $"The BPE minimum pair frequency must be at least 1 (got {MinFrequency}).";
         }
     }
 
     internal void ApplyTo(RunPreparationOptions options)
     {
         options.Tokenizer = Kind;
-        if (Kind == "bpe")
+        if (Kind == TokenizerKind.Bpe)
         {
             options.VocabSize = VocabSize;
             options.MinFrequency = MinFrequency;

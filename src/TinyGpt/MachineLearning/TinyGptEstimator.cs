@@ -122,9 +122,9 @@ public sealed class TinyGptEstimator : IEstimator<TinyGptTransformer>
             problems.Add($"{nameof(_options.RunDirectory)} must name the folder to train in.");
         }
 
-        if (_options.Preset?.Trim().ToUpperInvariant() is not ("TINY" or "SMALL" or "SEED"))
+        if (!Enum.IsDefined(_options.Preset))
         {
-            problems.Add($"{nameof(_options.Preset)} must be tiny, small or seed (got '{_options.Preset}').");
+            problems.Add($"{nameof(_options.Preset)} must be one of {string.Join(", ", Enum.GetNames<GptPreset>())} (got {_options.Preset}).");
         }
 
         if (_options.Sampling is null)

@@ -1,4 +1,5 @@
 using TinyGpt.Generation;
+using TinyGpt.Modeling;
 
 namespace TinyGpt.MachineLearning;
 
@@ -20,8 +21,8 @@ public sealed class TinyGptEstimatorOptions
     /// <summary>The run folder for the tokenizer, token files, checkpoints and the final model. Required.</summary>
     public string? RunDirectory { get; set; }
 
-    /// <summary>Model preset: <c>tiny</c>, <c>small</c> or <c>seed</c>.</summary>
-    public string Preset { get; set; } = "tiny";
+    /// <summary>The model's size.</summary>
+    public GptPreset Preset { get; set; } = GptPreset.Tiny;
 
     /// <summary>Tokens per training sequence, which is also the model's context length; null keeps the preset's.</summary>
     public int? ContextLength { get; set; }

@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
-using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
-using TinyGpt.Hosting;
+using TinyGpt.Runs;
+using TinyGpt.Serialization;
 using TinyGpt.Text;
 
 namespace TinyGpt.MachineLearning;
@@ -22,7 +22,6 @@ public static class TinyGptModelStore
     public const string EnvironmentVariable = "TINYGPT_MLNET_MODELS";
 
     private const string GenerationFile = "generation.json";
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true };
     private static readonly ConcurrentDictionary<string, Lazy<(TextGenerator Generator, GenerationOptions Options)>> Loaded = new(StringComparer.Ordinal);
 
     /// <summary>The store folder now in effect.</summary>
@@ -46,11 +45,11 @@ public static class TinyGptModelStore
     /// <summary>Copies a trained run's model, tokenizer and the generation settings into the store; returns the id.</summary>
     internal static string Add(string runDirectory, GenerationOptions options)
     {
-        var run = new RunDirectory(runDirectory);
-        var generation = JsonSerializer.Serialize(options, Json);
+        var run = RunFolder.PathsOf(runDirectory);
+        var generation = JsonSerializer.Serialize(options, JsonDefaults.Options);
         var tokenizerFiles = System.IO.Directory.GetFiles(run.TokenizerDirectory).Order(StringComparer.Ordinal).ToArray();
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        foreach (var file in new[] { run.ModelPath, run.PreparationPath }.Concat(tokenizerFiles))
+        foreach (var file in new[] { run.ModelPath, run.ManifestPath }.Concat(tokenizerFiles))
         {
             hash.AppendData(Encoding.UTF8.GetBytes(Path.GetFileName(file)));
             hash.AppendData(File.ReadAllBytes(file));
@@ -65,10 +64,10 @@ public static class TinyGptModelStore
         }
 
         var staging = target + ".tmp-" + Guid.NewGuid().ToString("N");
-        var stagedRun = new RunDirectory(staging);
+        var stagedRun = RunFolder.PathsOf(staging);
         System.IO.Directory.CreateDirectory(stagedRun.TokenizerDirectory);
         File.Copy(run.ModelPath, stagedRun.ModelPath);
-        File.Copy(run.PreparationPath, stagedRun.PreparationPath);
+        File.Copy(run.ManifestPath, stagedRun.ManifestPath);
         foreach (var file in tokenizerFiles)
         {
             File.Copy(file, Path.Combine(stagedRun.TokenizerDirectory, Path.GetFileName(file)));
@@ -118,8 +117,9 @@ public static class TinyGptModelStore
                 $"Copy that folder from the machine that fitted the pipeline, or point {EnvironmentVariable} at a store that has it.", settings);
         }
 
-        var options = JsonSerializer.Deserialize<GenerationOptions>(File.ReadAllText(settings), Json)
+        var options = JsonSerializer.Deserialize<GenerationOptions>(File.ReadAllText(settings), JsonDefaults.Options)
             ?? throw new InvalidDataException($"'{settings}' is empty.");
-        return (TinyGptRun.LoadGenerator(folder), options);
+        using var run = RunFolder.Open(folder);
+        return (run.LoadGenerator(), options);
     }
 }

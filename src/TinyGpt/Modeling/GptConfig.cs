@@ -1,4 +1,5 @@
 using System.Text.Json.Serialization;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Modeling;
 
@@ -6,7 +7,7 @@ namespace TinyGpt.Modeling;
 /// The shape of a GPT-2 style decoder-only transformer. Immutable; use <c>with</c> to derive
 /// variants, for example <c>GptConfig.Tiny with { VocabSize = tokenizer.VocabSize }</c>.
 /// </summary>
-public sealed record GptConfig
+public sealed record GptConfig : IValidatable
 {
     /// <summary>Number of token ids the model reads and predicts.</summary>
     public int VocabSize { get; init; } = 16_000;
@@ -67,72 +68,23 @@ public sealed record GptConfig
         Dropout = 0.1,
     };
 
-    /// <summary>Looks up a preset by name (<c>tiny</c>, <c>small</c>, <c>seed</c>; case-insensitive).</summary>
-    /// <exception cref="ArgumentException">The name is not a preset.</exception>
-    public static GptConfig FromPreset(string name)
+    /// <summary>The shape of <paramref name="preset"/>.</summary>
+    public static GptConfig FromPreset(GptPreset preset) => preset switch
     {
-        ArgumentNullException.ThrowIfNull(name);
-        return name.Trim().ToUpperInvariant() switch
-        {
-            "TINY" => Tiny,
-            "SMALL" => Small,
-            "SEED" => Seed,
-            _ => throw new ArgumentException($"Unknown model preset '{name}'. Use one of: tiny, small, seed.", nameof(name)),
-        };
-    }
+        GptPreset.Tiny => Tiny,
+        GptPreset.Small => Small,
+        GptPreset.Seed => Seed,
+        _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a TinyGpt preset."),
+    };
 
-    /// <summary>Lists every problem with this configuration; empty when it is valid.</summary>
-    public IReadOnlyList<string> Validate()
-    {
-        var problems = new List<string>();
-        if (VocabSize <= 0)
-        {
-            problems.Add($"{nameof(VocabSize)} must be positive (got {VocabSize}).");
-        }
-
-        if (ContextLength <= 0)
-        {
-            problems.Add($"{nameof(ContextLength)} must be positive (got {ContextLength}).");
-        }
-
-        if (EmbeddingSize <= 0)
-        {
-            problems.Add($"{nameof(EmbeddingSize)} must be positive (got {EmbeddingSize}).");
-        }
-
-        if (LayerCount <= 0)
-        {
-            problems.Add($"{nameof(LayerCount)} must be positive (got {LayerCount}).");
-        }
-
-        if (HeadCount <= 0)
-        {
-            problems.Add($"{nameof(HeadCount)} must be positive (got {HeadCount}).");
-        }
-        else if (EmbeddingSize > 0 && EmbeddingSize % HeadCount != 0)
-        {
-            problems.Add($"{nameof(EmbeddingSize)} ({EmbeddingSize}) must be divisible by {nameof(HeadCount)} ({HeadCount}); pick a head count that divides the width.");
-        }
-
-        if (double.IsNaN(Dropout) || Dropout < 0 || Dropout >= 1)
-        {
-            problems.Add($"{nameof(Dropout)} must be in [0, 1) (got {Dropout}).");
-        }
-
-        return problems;
-    }
-
-    /// <summary>Throws when the configuration is invalid; the message lists every problem and the parameter name is the first bad field.</summary>
-    /// <exception cref="ArgumentException">The configuration is invalid.</exception>
-    public GptConfig EnsureValid()
-    {
-        var problems = Validate();
-        if (problems.Count > 0)
-        {
-            var field = problems[0].Split(' ', 2)[0];
-            throw new ArgumentException("Invalid GptConfig: " + string.Join(" ", problems), field);
-        }
-
-        return this;
-    }
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate() => new Problems()
+        .Require(VocabSize > 0, $"{nameof(VocabSize)} must be positive (got {VocabSize}).")
+        .Require(ContextLength > 0, $"{nameof(ContextLength)} must be positive (got {ContextLength}).")
+        .Require(EmbeddingSize > 0, $"{nameof(EmbeddingSize)} must be positive (got {EmbeddingSize}).")
+        .Require(LayerCount > 0, $"{nameof(LayerCount)} must be positive (got {LayerCount}).")
+        .Require(HeadCount > 0, $"{nameof(HeadCount)} must be positive (got {HeadCount}).")
+        .Require(HeadCount <= 0 || EmbeddingSize <= 0 || EmbeddingSize % HeadCount == 0, $"{nameof(EmbeddingSize)} ({EmbeddingSize}) must be divisible by {nameof(HeadCount)} ({HeadCount}); pick a head count that divides the width.")
+        .Require(Dropout is >= 0 and < 1, $"{nameof(Dropout)} must be in [0, 1) (got {Dropout}).")
+        .ToList();
 }

@@ -1,4 +1,5 @@
 using TinyGpt.Torch;
+using TinyGpt.Validation;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -56,13 +57,6 @@ public sealed class GptModel : nn.Module
     }
 
     /// <summary>
-    /// When set, <see cref="forward"/> puts a <see cref="BlockBoundary"/> in front of every block,
-    /// so that the observer hears, during backward, when each block's gradients are complete. The
-    /// trainer sets it for the backward passes that overlap the gradient all-reduce.
-    /// </summary>
-    internal IBlockBackwardObserver? BlockBackwardObserver { get; set; }
-
-    /// <summary>
     /// Runs the model over <paramref name="tokens"/> ([batch, time], int64) and returns logits.
     /// </summary>
     /// <param name="tokens">Token ids, shape [batch, time].</param>
@@ -112,11 +106,6 @@ public sealed class GptModel : nn.Module
 
         for (var layer = 0; layer < h.Count; layer++)
         {
-            if (BlockBackwardObserver is { } observer)
-            {
-                x = BlockBoundary.Mark(x, observer, layer);
-            }
-
             x = h[layer].forward(x, cache, layer);
         }
 
@@ -156,22 +145,6 @@ public sealed class GptModel : nn.Module
     /// <summary>The parameters by GPT-2 name, for optimizers, checkpoints and gradient all-reduce.</summary>
     public IReadOnlyList<(string Name, Parameter Parameter)> NamedParameters() =>
         named_parameters().Select(p => (p.name, p.parameter)).ToList();
-
-    /// <summary>
-    /// For each parameter of <see cref="NamedParameters"/>, in that order, the block after whose
-    /// backward its gradient is complete: block N's own parameters with block N, <c>ln_f</c> and an
-    /// untied head with the last block (they run after it, so their backward comes before it). Null
-    /// for the embeddings, whose gradients are complete only when backward ends (a tied token
-    /// embedding included: libtorch adds the head's share to the embedding's and accumulates the
-    /// sum once, at the end).
-    /// </summary>
-    internal IReadOnlyList<int?> GradientCompleteAfterBlock() =>
-        NamedParameters().Select(p => p.Name.Split('.') switch
-        {
-            ["h", var block, ..] => int.Parse(block, System.Globalization.CultureInfo.InvariantCulture),
-            ["ln_f" or "lm_head", ..] => h.Count - 1,
-            _ => (int?)null,
-        }).ToList();
 
     /// <summary>Creates a KV cache that fits this model, on its device.</summary>
     /// <param name="batchSize">Number of sequences decoded together.</param>

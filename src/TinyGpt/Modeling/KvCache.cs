@@ -1,3 +1,4 @@
+using TinyGpt.Validation;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Modeling;

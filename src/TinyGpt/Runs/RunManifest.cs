@@ -1,3 +1,5 @@
+using TinyGpt.Tokenization;
+
 namespace TinyGpt.Runs;
 
 /// <summary>What <c>prepare</c> recorded in <c>prepare.json</c>.</summary>
@@ -6,8 +8,8 @@ public sealed record RunManifest
     /// <summary>Corpus name.</summary>
     public required string Corpus { get; init; }
 
-    /// <summary><c>bpe</c> or <c>gpt2</c>.</summary>
-    public required string Tokenizer { get; init; }
+    /// <summary>Which tokenizer the run uses.</summary>
+    public required TokenizerKind Tokenizer { get; init; }
 
     /// <summary>Fingerprint of the tokenizer.</summary>
     public required string TokenizerFingerprint { get; init; }

@@ -78,8 +78,27 @@ public sealed class WikiTextDataset
         191_984_949,
         "wikitext-103-raw");
 
+    /// <summary>The built-in datasets: WikiText-2 and WikiText-103 (raw).</summary>
+    public static IReadOnlyList<WikiTextDataset> BuiltIn => [WikiText2Raw, WikiText103Raw];
+
     /// <summary>A name for the cache folder and messages.</summary>
     public string Name { get; }
+
+    /// <summary>The short name users type: <see cref="Name"/> without <c>-raw</c> (<c>wikitext-2</c>).</summary>
+    public string ShortName => Name.EndsWith("-raw", StringComparison.Ordinal) ? Name[..^4] : Name;
+
+    /// <summary>The built-in dataset named <paramref name="name"/> (<c>wikitext-2</c>, <c>wikitext-103</c>, or their full names; case-insensitive).</summary>
+    /// <exception cref="ArgumentException">No built-in dataset has that name.</exception>
+    public static WikiTextDataset Parse(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        var wanted = name.Trim();
+        return BuiltIn.FirstOrDefault(d => string.Equals(d.ShortName, wanted, StringComparison.OrdinalIgnoreCase) || string.Equals(d.Name, wanted, StringComparison.OrdinalIgnoreCase))
+            ?? throw new ArgumentException($"Unknown WikiText dataset '{name}'; use {string.Join(" or ", BuiltIn.Select(d => d.ShortName))}.", nameof(name));
+    }
+
+    /// <inheritdoc />
+    public override string ToString() => ShortName;
 
     /// <summary>The zip's file name, appended to the base address.</summary>
     public string ArchiveFileName { get; }

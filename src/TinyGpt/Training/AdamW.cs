@@ -66,8 +66,8 @@ internal sealed class AdamW : IDisposable
         var stepSize = learningRate / correction1;
         // Owned scalars (see OwnedScalars): they outlive every native call below.
         using var keep = (1 - (learningRate * WeightDecay)).ToScalar();
-        // lerp_ has no Scalar overload; a 0-d tensor weight computes the same as the scalar kernel.
-        using var firstWeight = torch.tensor(1 - Beta1, dtype: ScalarType.Float32);
+        // lerp_ has no Scalar overload: a 0-d weight of the parameters' dtype and device computes the same.
+        using var firstWeight = torch.tensor(1 - Beta1, dtype: _parameters[0].Parameter.dtype, device: _parameters[0].Parameter.device);
         using var beta2 = Beta2.ToScalar();
         using var secondWeight = (1 - Beta2).ToScalar();
         using var sqrtCorrection2 = Math.Sqrt(correction2).ToScalar();
@@ -95,14 +95,12 @@ internal sealed class AdamW : IDisposable
     }
 
     /// <summary>The state tensors by name, for checkpoints.</summary>
-    public IEnumerable<KeyValuePair<string, Tensor>> State()
-    {
-        for (var i = 0; i < _parameters.Length; i++)
+    public IReadOnlyList<KeyValuePair<string, Tensor>> State() =>
+        [.. _parameters.SelectMany((p, i) => new KeyValuePair<string, Tensor>[]
         {
-            yield return new($"optimizer.exp_avg.{_parameters[i].Name}", _firstMoments[i]);
-            yield return new($"optimizer.exp_avg_sq.{_parameters[i].Name}", _secondMoments[i]);
-        }
-    }
+            new($"optimizer.exp_avg.{p.Name}", _firstMoments[i]),
+            new($"optimizer.exp_avg_sq.{p.Name}", _secondMoments[i]),
+        })];
 
     public void Dispose()
     {

@@ -50,11 +50,9 @@ public sealed class SingleProcessCollective : ICollective
     {
     }
 
-    /// <inheritdoc />
+    /// <summary>Does nothing: with one process nobody waits for this one, so the caller's exception ends the program as usual.</summary>
     public void Abort(string message, int exitCode = 1)
     {
-        Console.Error.WriteLine($"tinygpt: aborting: {message}");
-        Environment.Exit(exitCode == 0 ? 1 : exitCode);
     }
 
     /// <inheritdoc />

@@ -1,13 +1,10 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Text.Json;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
-using TinyGpt.Checkpoints;
-using TinyGpt.Generation;
 using TinyGpt.Modeling;
-using TinyGpt.Reporting;
 using TinyGpt.Tokens;
+using TinyGpt.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -15,26 +12,28 @@ namespace TinyGpt.Training;
 
 /// <summary>
 /// Trains a <see cref="GptModel"/>: AdamW with decay groups, warmup then cosine decay, gradient
-/// clipping and accumulation, periodic evaluation, samples and checkpoints, exact resume. With an
+/// clipping and accumulation, periodic evaluation, checkpoints and samples, exact resume. With an
 /// <see cref="ICollective"/> of several ranks the same loop trains data-parallel: every rank reads
-/// its shard of each global batch, gradients are averaged, and only rank 0 writes files.
+/// its shard of each global batch, gradients are averaged, and only rank 0 writes.
 /// </summary>
+/// <remarks>
+/// The loop reads top to bottom in <see cref="Train"/>: set up, then one optimizer step after
+/// another (log, maybe evaluate, checkpoint, sample), then a final evaluation and checkpoint.
+/// Files are written by the <see cref="Checkpoints"/> store and the <see cref="Observers"/>.
+/// </remarks>
 public sealed class Trainer
 {
-    private readonly ILogger _logger;
-    private readonly ICollective _collective;
-    private readonly RunDirectory? _run;
     private string? _resumeFrom;
+    private bool _resumeFromLatest;
 
-    /// <summary>Creates a trainer; the options are validated.</summary>
+    /// <summary>Creates a trainer; the options are validated against the model and the data.</summary>
     /// <param name="model">The model to train, in place.</param>
     /// <param name="data">Training and validation tokens and their tokenizer.</param>
     /// <param name="options">How to train.</param>
-    /// <param name="run">Where to write metrics, checkpoints, the final model and the loss curve; null writes nothing.</param>
-    /// <param name="logger">Where progress messages go.</param>
+    /// <param name="logger">Where progress messages go; only rank 0 logs.</param>
     /// <param name="collective">The ranks to train with; null trains in this process alone.</param>
     /// <exception cref="ArgumentException">The options are invalid or do not fit the model or the data.</exception>
-    public Trainer(GptModel model, TrainingData data, TrainingOptions options, RunDirectory? run = null, ILogger? logger = null, ICollective? collective = null)
+    public Trainer(GptModel model, TrainingData data, TrainingOptions options, ILogger? logger = null, ICollective? collective = null)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(data);
@@ -42,9 +41,9 @@ public sealed class Trainer
         Model = model;
         Data = data;
         Options = options.Clone().EnsureValid();
-        _run = run;
-        _logger = logger ?? NullLogger.Instance;
-        _collective = collective ?? SingleProcessCollective.Instance;
+        Collective = collective ?? SingleProcessCollective.Instance;
+        // Only rank 0 logs, as only rank 0 writes.
+        Logger = Collective.IsPrimary ? logger ?? NullLogger.Instance : NullLogger.Instance;
         ContextLength = Options.ContextLength ?? model.Config.ContextLength;
         if (ContextLength > model.Config.ContextLength)
         {
@@ -55,16 +54,11 @@ public sealed class Trainer
         {
             throw new ArgumentException($"The tokenizer has {data.Tokenizer.VocabSize} tokens but the model's vocabulary is {model.Config.VocabSize}; set GptConfig.VocabSize to the tokenizer's.", nameof(data));
         }
+
+        // Fails now, not at the first step, when the data cannot fill one global batch.
+        _ = CreateBatches();
+        Devices.Resolve(Options.Device);
     }
-
-    /// <summary>Where metrics, checkpoints and the final model go; null when nothing is written.</summary>
-    public RunDirectory? RunDirectory => _run;
-
-    /// <summary>The logger the trainer reports to.</summary>
-    public ILogger Logger => _logger;
-
-    /// <summary>The ranks this trainer runs with.</summary>
-    public ICollective Collective => _collective;
 
     /// <summary>The model being trained.</summary>
     public GptModel Model { get; }
@@ -75,43 +69,29 @@ public sealed class Trainer
     /// <summary>The validated options.</summary>
     public TrainingOptions Options { get; }
 
+    /// <summary>The logger the trainer reports to.</summary>
+    public ILogger Logger { get; }
+
+    /// <summary>The ranks this trainer runs with.</summary>
+    public ICollective Collective { get; }
+
     /// <summary>Tokens per training sequence.</summary>
     public int ContextLength { get; }
 
+    /// <summary>Where checkpoints go and come back from; null writes none (and nothing can be resumed).</summary>
+    public ITrainingCheckpoints? Checkpoints { get; init; }
+
+    /// <summary>Writes the samples of <see cref="TrainingOptions.SampleInterval"/>; required when that is set.</summary>
+    public ITrainingSampler? Sampler { get; init; }
+
+    /// <summary>Told about every logged step, evaluation, checkpoint and sample (on rank 0).</summary>
+    public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
+
     /// <summary>Size of the gradient buckets averaged across ranks in one all-reduce each.</summary>
-    public long GradientBucketBytes { get; set; } = 25L << 20;
-
-    /// <summary>
-    /// Starts all buckets' all-reduces before waiting for any (non-blocking) instead of reducing
-    /// them one after another. Off by default: after backward all buckets are ready at once, so
-    /// nothing overlaps, and Open MPI's non-blocking all-reduce measured slower. Ignored with
-    /// <see cref="OverlapGradientAllReduce"/>.
-    /// </summary>
-    public bool NonBlockingGradientAllReduce { get; set; }
-
-    /// <summary>
-    /// Overlaps averaging the gradients with the backward pass (with several ranks): in the last
-    /// micro-batch of each step, the backward pass starts a bucket's non-blocking all-reduce as soon
-    /// as the blocks whose gradients it holds are done, while it goes on through the blocks below;
-    /// the embeddings' bucket starts after backward, then all are awaited. Buckets then also end at
-    /// block boundaries. The averaged gradients are the same as without overlap. Off by default:
-    /// whether it pays depends on the MPI library making progress during backward; with Open MPI
-    /// 4.1 on CPU it measured 0.98x the tokens/s of averaging after backward, over shared memory
-    /// and over TCP (see docs/distributed.md, "Overlapping the all-reduce with backward").
-    /// </summary>
-    public bool OverlapGradientAllReduce { get; set; }
+    public long GradientBucketBytes { get; init; } = 25L << 20;
 
     /// <summary>Compares a checksum of the parameters across ranks after every step and fails when replicas drift apart (costs one small all-gather per step).</summary>
-    public bool CheckReplicasEachStep { get; set; }
-
-    /// <summary>Called on every rank after each optimizer step with the step number; tests use it to inspect replicas.</summary>
-    internal Action<int>? AfterStep { get; init; }
-
-    /// <summary>The gradient synchronizer of the current or last <see cref="Train"/> call; benchmarks read its timing.</summary>
-    internal GradientSynchronizer? Synchronizer { get; private set; }
-
-    /// <summary>Benchmarks only: see <see cref="GradientSynchronizer.SeparateSkew"/>.</summary>
-    internal bool SeparateGradientSkew { get; init; }
+    public bool CheckReplicasEachStep { get; init; }
 
     /// <summary>Continues from <paramref name="checkpointPath"/> when training starts: weights, optimizer, schedule, data position and random state.</summary>
     public Trainer ResumeFrom(string checkpointPath)
@@ -121,294 +101,33 @@ public sealed class Trainer
         return this;
     }
 
-    /// <summary>Continues from the run folder's latest checkpoint, if there is one.</summary>
-    /// <returns>Whether a checkpoint was found.</returns>
-    public bool ResumeFromLatest()
+    /// <summary>Continues from the newest complete checkpoint of <see cref="Checkpoints"/> when training starts; trains from the start when there is none.</summary>
+    public Trainer ResumeFromLatest()
     {
-        var latest = _run is null ? null : new CheckpointStore(_run.CheckpointsDirectory, Options.KeepCheckpoints).LatestPath;
-        if (latest is not null)
-        {
-            _resumeFrom = latest;
-        }
-
-        return latest is not null;
+        _resumeFromLatest = true;
+        return this;
     }
 
-    /// <summary>Trains on a thread-pool thread, so a host's request thread is never blocked.</summary>
-    /// <param name="progress">Receives a snapshot after each logged step.</param>
-    /// <param name="cancellationToken">Stops training after the current step; a checkpoint is saved first (when there is a run folder), then <see cref="OperationCanceledException"/> is thrown.</param>
+    /// <summary>Trains on a thread of its own, so a host's request thread is never blocked.</summary>
+    /// <param name="progress">Told about every logged step, on every rank.</param>
+    /// <param name="cancellationToken">Stops training at the next step boundary (on every rank); the last step is saved as a checkpoint, then <see cref="TrainingStoppedException"/> is thrown.</param>
     public Task<TrainingResult> TrainAsync(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
         Task.Factory.StartNew(() => Train(progress, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     /// <summary>Trains on the calling thread; see <see cref="TrainAsync"/>.</summary>
-    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        if (Options.Threads is { } threads)
-        {
-            torch.set_num_threads(threads);
-        }
+    /// <exception cref="TrainingStoppedException">The token was cancelled; the last completed step was saved.</exception>
+    /// <exception cref="TrainingDivergedException">The loss stopped being a finite number.</exception>
+    /// <exception cref="InvalidDataException">The checkpoint to resume from belongs to another model or tokenizer, or is damaged.</exception>
+    public TrainingResult Train(IProgress<TrainingProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        AbortOnFailure.Run(Collective, () => Run(progress, cancellationToken));
 
-        var device = ResolveDevice(Options.Device);
-        Model.to(device);
-        torch.manual_seed(Options.Seed);
-        var sampler = new TokenBatchSource(Data.Train, new TokenBatchSourceOptions
-        {
-            ContextLength = ContextLength,
-            BatchSize = Options.BatchSize,
-            Seed = unchecked((ulong)Options.Seed),
-            Order = Options.BatchOrder,
-            Rank = _collective.Rank,
-            WorldSize = _collective.WorldSize,
-        });
-        var accumulation = Options.GradientAccumulationSteps;
-        var totalSteps = Options.MaxSteps ?? (int)Math.Max(1, (Options.Epochs ?? 1) * (sampler.StepsPerEpoch / accumulation));
-        var warmup = Options.WarmupSteps ?? Math.Min(200, totalSteps / 10);
-        var schedule = new LearningRateSchedule(Options.LearningRate, Options.MinLearningRate ?? Options.LearningRate / 10, Math.Min(warmup, totalSteps - 1), totalSteps);
-        var named = Model.NamedParameters();
-        using var optimizer = new AdamW(named.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
-        var overlap = OverlapGradientAllReduce && _collective.WorldSize > 1;
-        var synchronizer = new GradientSynchronizer(_collective, named.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes, overlap ? Model.GradientCompleteAfterBlock() : null);
-        synchronizer.SeparateSkew = SeparateGradientSkew;
-        synchronizer.NonBlocking = NonBlockingGradientAllReduce;
-        Synchronizer = synchronizer;
-        var store = _run is null ? null : new CheckpointStore(_run.CheckpointsDirectory, Options.KeepCheckpoints);
-        var tokensPerStep = (long)Options.BatchSize * _collective.WorldSize * accumulation * ContextLength;
-        var flopsPerToken = Model.TrainingFlopsPerToken(ContextLength);
-
-        var step = 0;
-        long tokensSeen = 0;
-        double? bestValidation = null;
-        double previousSeconds = 0;
-        if (_resumeFrom is not null)
-        {
-            var state = LoadCheckpoint(_resumeFrom, optimizer);
-            sampler.Seek(new BatchPosition(state.DataEpoch, state.DataStep));
-            (step, tokensSeen, bestValidation, previousSeconds) = (state.Step, state.TokensSeen, state.BestValidationLoss, state.ElapsedSeconds);
-            _logger.LogInformation("Resumed from {Checkpoint} at step {Step} ({Tokens:N0} tokens seen).", _resumeFrom, step, tokensSeen);
-        }
-        else if (_collective.WorldSize > 1)
-        {
-            // Every replica starts from rank 0's weights.
-            using var noGrad = no_grad();
-            foreach (var (_, parameter) in named)
-            {
-                _collective.Broadcast(parameter, 0);
-            }
-        }
-
-        var isPrimary = _collective.Rank == 0;
-        using var metrics = isPrimary && _run is not null ? new MetricsWriter(_run.Create().MetricsPath, append: _resumeFrom is not null) : null;
-        var trainCurve = new List<(double Tokens, double Loss)>();
-        var validationCurve = new List<(double Tokens, double Loss)>();
-        if (isPrimary)
-        {
-            var count = Model.CountParameters();
-            _logger.LogInformation(
-                "Training {Params:N0} parameters ({NonEmbedding:N0} non-embedding) for {Steps} steps: {Ranks} rank(s) x batch {Batch} x accumulation {Accumulation} = global batch {Global} sequences of {Context} tokens ({TokensPerStep:N0} tokens per step); lr {Lr:G3} -> {MinLr:G3}, warmup {Warmup}.",
-                count.Total, count.NonEmbedding, totalSteps, _collective.WorldSize, Options.BatchSize, accumulation, Options.BatchSize * _collective.WorldSize * accumulation, ContextLength, tokensPerStep, schedule.Peak, schedule.Minimum, schedule.WarmupSteps);
-        }
-
-        var runWatch = Stopwatch.StartNew();
-        var windowWatch = Stopwatch.StartNew();
-        var windowTokens = 0L;
-        double lastLoss = double.NaN;
-        double? lastValidation = null;
-        var checkpointInterval = Options.CheckpointInterval ?? Options.EvalInterval;
-        string? lastCheckpoint = null;
-
-        TrainerState State(double? validationLoss) => new()
-        {
-            Step = step,
-            TotalSteps = totalSteps,
-            WarmupSteps = schedule.WarmupSteps,
-            TokensSeen = tokensSeen,
-            DataEpoch = sampler.Position.Epoch,
-            DataStep = sampler.Position.Step,
-            OptimizerSteps = optimizer.StepCount,
-            BestValidationLoss = bestValidation,
-            ValidationLoss = validationLoss,
-            BatchSize = Options.BatchSize,
-            GradientAccumulationSteps = accumulation,
-            WorldSize = _collective.WorldSize,
-            Seed = Options.Seed,
-            ElapsedSeconds = previousSeconds + runWatch.Elapsed.TotalSeconds,
-        };
-
-        void SaveCheckpoint(double? validationLoss)
-        {
-            if (store is not null && isPrimary)
-            {
-                lastCheckpoint = store.Save(State(validationLoss), Model, optimizer.State(), Data.Tokenizer.Fingerprint);
-            }
-
-            _collective.Barrier();
-        }
-
-        try
-        {
-            while (step < totalSteps)
-            {
-                if (StopRequested(cancellationToken))
-                {
-                    _logger.LogWarning("Training cancelled at step {Step}; saving a checkpoint.", step);
-                    SaveCheckpoint(null);
-                    throw new OperationCanceledException("Training was cancelled; a checkpoint of the last completed step was saved.", cancellationToken);
-                }
-
-                Model.train();
-                optimizer.ZeroGrad();
-                double lossSum = 0;
-                for (var micro = 0; micro < accumulation; micro++)
-                {
-                    using var scope = NewDisposeScope();
-                    var batch = sampler.NextBatch();
-                    var (input, target) = batch.ToTensors(device);
-                    // Gradients are complete only in the last micro-batch's backward: overlap there.
-                    if (overlap && micro == accumulation - 1)
-                    {
-                        synchronizer.ArmOverlap();
-                        Model.BlockBackwardObserver = synchronizer;
-                    }
-
-                    try
-                    {
-                        var logits = Model.forward(input);
-                        var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
-                        // Each micro-batch contributes 1/accumulation of the step's mean gradient.
-                        if (accumulation == 1)
-                        {
-                            loss.backward();
-                        }
-                        else
-                        {
-                            using var share = (1.0 / accumulation).ToScalar();
-                            loss.mul(share).backward();
-                        }
-
-                        lossSum += loss.item<float>();
-                    }
-                    finally
-                    {
-                        Model.BlockBackwardObserver = null;
-                    }
-                }
-
-                synchronizer.AverageGradients();
-                var stepLoss = AverageOverRanks(lossSum / accumulation);
-                if (!double.IsFinite(stepLoss))
-                {
-                    throw new TrainingDivergedException(step, stepLoss);
-                }
-
-                var gradNorm = ClipGradients(named);
-                var lr = schedule.At(step);
-                optimizer.Step(lr);
-                step++;
-                tokensSeen += tokensPerStep;
-                windowTokens += tokensPerStep;
-                lastLoss = stepLoss;
-                AfterStep?.Invoke(step);
-                if (CheckReplicasEachStep)
-                {
-                    CheckReplicas(named, step);
-                }
-
-                if (step % Options.LogInterval == 0 || step == totalSteps || step == 1)
-                {
-                    var seconds = windowWatch.Elapsed.TotalSeconds;
-                    var tokensPerSecond = windowTokens / Math.Max(seconds, 1e-9);
-                    var mfu = Options.PeakFlops is { } peak ? tokensPerSecond * flopsPerToken / peak : (double?)null;
-                    windowWatch.Restart();
-                    windowTokens = 0;
-                    trainCurve.Add((tokensSeen, stepLoss));
-                    var elapsed = runWatch.Elapsed;
-                    var eta = TimeSpan.FromSeconds(elapsed.TotalSeconds / step * (totalSteps - step) * (step > 0 ? 1 : 0));
-                    if (isPrimary)
-                    {
-                        _logger.LogInformation("step {Step}/{Total} | loss {Loss:F4} | lr {Lr:E2} | {Tps:N0} tok/s{Mfu} | grad norm {Norm:F3}", step, totalSteps, stepLoss, lr, tokensPerSecond, mfu is { } m ? $" | MFU {m:P1}" : string.Empty, gradNorm);
-                        metrics?.Write(new Dictionary<string, object?>
-                        {
-                            ["type"] = "train",
-                            ["step"] = step,
-                            ["loss"] = stepLoss,
-                            ["lr"] = lr,
-                            ["tokens_per_second"] = tokensPerSecond,
-                            ["mfu"] = mfu,
-                            ["grad_norm"] = gradNorm,
-                            ["tokens"] = tokensSeen,
-                            ["elapsed"] = previousSeconds + elapsed.TotalSeconds,
-                        });
-                    }
-
-                    progress?.Report(new TrainingProgress(step, totalSteps, stepLoss, lr, tokensPerSecond, tokensSeen, elapsed, eta, lastValidation));
-                }
-
-                // Evaluation, checkpoints and samples do not count towards training throughput.
-                windowWatch.Stop();
-                var evaluate = Data.Validation is not null && Options.EvalInterval > 0 && step % Options.EvalInterval == 0 && step < totalSteps;
-                if (evaluate)
-                {
-                    var result = Evaluate(Data.Validation!, Options.EvalBatches, null, null);
-                    lastValidation = result.Loss;
-                    bestValidation = bestValidation is null ? result.Loss : Math.Min(bestValidation.Value, result.Loss);
-                    validationCurve.Add((tokensSeen, result.Loss));
-                    LogEvaluation(metrics, step, tokensSeen, result, partial: Options.EvalBatches is not null);
-                }
-
-                if (checkpointInterval > 0 && step % checkpointInterval == 0 && step < totalSteps)
-                {
-                    SaveCheckpoint(evaluate ? lastValidation : null);
-                }
-
-                if (Options.SampleInterval > 0 && step % Options.SampleInterval == 0 && isPrimary)
-                {
-                    _logger.LogInformation("sample at step {Step}: {Text}", step, Sample());
-                }
-
-                windowWatch.Start();
-            }
-        }
-        catch (Exception ex) when (ex is not OperationCanceledException && ex is not TrainingDivergedException && _collective.WorldSize > 1)
-        {
-            // Another rank would wait for this one forever: end the whole job.
-            _collective.Abort($"rank {_collective.Rank} failed at step {step}: {ex.Message}");
-            throw;
-        }
-
-        EvaluationResult? final = null;
-        if (Data.Validation is not null)
-        {
-            final = Evaluate(Data.Validation, null, Data.ValidationBytes, Data.ValidationWords);
-            validationCurve.Add((tokensSeen, final.Loss));
-            bestValidation = bestValidation is null ? final.Loss : Math.Min(bestValidation.Value, final.Loss);
-            LogEvaluation(metrics, step, tokensSeen, final, partial: false);
-        }
-
-        SaveCheckpoint(final?.Loss);
-        string? modelPath = null, curvePath = null;
-        if (isPrimary && _run is not null)
-        {
-            modelPath = _run.ModelPath;
-            GptModelFile.Save(Model, modelPath);
-            curvePath = _run.LossCurvePath;
-            var history = ReadCurves(_run.MetricsPath);
-            LossCurveChart.WritePng(curvePath, history.Train.Count > 0 ? history.Train : trainCurve, history.Validation.Count > 0 ? history.Validation : validationCurve, $"TinyGpt {Model.CountParameters().Total / 1e6:F1}M params");
-            _logger.LogInformation("Saved the model to {Model}, the last checkpoint to {Checkpoint} and the loss curve to {Curve}.", modelPath, lastCheckpoint, curvePath);
-        }
-
-        Model.eval();
-        return new TrainingResult(step, tokensSeen, lastLoss, final, runWatch.Elapsed, modelPath, curvePath);
-    }
-
-    /// <summary>
-    /// Scores <paramref name="tokens"/> with windows of the training context (stride from the
-    /// options); with several ranks each scores a share of the windows.
-    /// </summary>
+    /// <summary>Scores <paramref name="tokens"/> in windows of the training context (stride from the options); with several ranks each scores a share.</summary>
     /// <param name="tokens">The split's tokens.</param>
     /// <param name="maxBatches">Score only this many batches of windows (a quick estimate); null scores everything.</param>
     /// <param name="bytes">UTF-8 bytes of the split's text (for bits per byte; ignored for partial scoring).</param>
     /// <param name="words">Words of the split's text (for word-level perplexity; ignored for partial scoring).</param>
-    public EvaluationResult Evaluate(ITokenSequence tokens, int? maxBatches = null, long? bytes = null, long? words = null) =>
+    /// <param name="cancellationToken">Stops between batches, on every rank.</param>
+    public EvaluationResult Evaluate(ITokenSequence tokens, int? maxBatches = null, long? bytes = null, long? words = null, CancellationToken cancellationToken = default) =>
         ModelEvaluator.Evaluate(Model, tokens, new EvaluationSettings
         {
             ContextLength = ContextLength,
@@ -417,69 +136,332 @@ public sealed class Trainer
             MaxBatches = maxBatches,
             Bytes = bytes,
             Words = words,
-        }, _collective);
+        }, Collective, cancellationToken);
 
-    private TrainerState LoadCheckpoint(string path, AdamW optimizer)
+    private TrainingResult Run(IProgress<TrainingProgress>? progress, CancellationToken cancellationToken)
     {
-        var content = CheckpointStore.ReadForResume(path, Model.Config, Data.Tokenizer.Fingerprint, out var state);
-        if (state.WorldSize * state.BatchSize * state.GradientAccumulationSteps != _collective.WorldSize * Options.BatchSize * Options.GradientAccumulationSteps)
+        // Set up: device, data order, schedule, optimizer, gradient buckets; resume or start fresh.
+        if (Options.SampleInterval > 0 && Sampler is null)
         {
-            _logger.LogWarning("The checkpoint was trained with a global batch of {Old} sequences per step; this run uses {New}. The data order will differ from the original run.", state.WorldSize * state.BatchSize * state.GradientAccumulationSteps, _collective.WorldSize * Options.BatchSize * Options.GradientAccumulationSteps);
+            throw new InvalidOperationException($"{nameof(TrainingOptions.SampleInterval)} is {Options.SampleInterval} but the trainer has no {nameof(Sampler)}: set Trainer.Sampler (for example a TinyGpt.Generation.TrainingSampler), or set SampleInterval to 0.");
         }
 
-        GptModelFile.LoadWeights(Model, content, path, CheckpointStore.ModelPrefix);
-        foreach (var (name, tensor) in optimizer.State())
+        if (Options.Threads is { } threads)
         {
-            content.CopyInto(name, tensor);
+            torch.set_num_threads(threads);
         }
 
-        optimizer.StepCount = state.OptimizerSteps;
-        using var rng = content.Load(CheckpointStore.RandomStateName);
-        torch.set_rng_state(rng);
-        return state;
+        var device = Devices.Resolve(Options.Device);
+        Model.to(device);
+        torch.manual_seed(Options.Seed);
+        var batches = CreateBatches();
+        var plan = TrainingPlan.For(Options, batches, ContextLength);
+        var parameters = Model.NamedParameters();
+        using var optimizer = new AdamW(parameters.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
+        using var averager = new GradientAverager(Collective, parameters.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
+        var state = new TrainingState();
+        var resumedFrom = Resume(state, batches, optimizer);
+        var session = Stopwatch.StartNew();
+        var throughput = new ThroughputWindow();
+        string? lastCheckpoint = null;
+        Notify(o => o.OnTrainingStarted(new TrainingStarted(state.Step, plan.TotalSteps, Model.CountParameters(), plan.GlobalBatchSize, plan.TokensPerStep, resumedFrom)));
+        LogStart(plan);
+
+        string? SaveCheckpoint(double? validationLoss)
+        {
+            string? path = null;
+            if (Checkpoints is not null && Collective.IsPrimary)
+            {
+                var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, Collective.WorldSize, validationLoss, session.Elapsed);
+                path = Checkpoints.Save(record, Model, optimizer.State(), Data.Tokenizer.Fingerprint);
+                Notify(o => o.OnCheckpointSaved(state.Step, path));
+            }
+
+            Collective.Barrier();
+            return path ?? lastCheckpoint;
+        }
+
+        TrainingStoppedException Stopped()
+        {
+            Logger.LogWarning("Stopping at step {Step}: saving a checkpoint of it.", state.Step);
+            lastCheckpoint = SaveCheckpoint(null);
+            return new TrainingStoppedException(state.Step, Checkpoints is null ? null : lastCheckpoint, cancellationToken);
+        }
+
+        // Train: one optimizer step after another, each followed by what is due at it.
+        while (state.Step < plan.TotalSteps)
+        {
+            if (StopRequested(cancellationToken))
+            {
+                throw Stopped();
+            }
+
+            throughput.Resume();
+            var (lr, gradNorm) = TrainStep(batches, optimizer, averager, plan, state);
+            throughput.Pause(plan.TokensPerStep);
+            if (state.Step % Options.LogInterval == 0 || state.Step == plan.TotalSteps || state.Step == 1)
+            {
+                Report(progress, plan, state, throughput.TakeTokensPerSecond(), lr, gradNorm, session.Elapsed);
+            }
+
+            var last = state.Step == plan.TotalSteps;
+            var evaluated = false;
+            if (!last && Data.Validation is not null && IsDue(state.Step, Options.EvalInterval))
+            {
+                try
+                {
+                    var estimate = Evaluate(Data.Validation, Options.EvalBatches, cancellationToken: cancellationToken);
+                    state.RecordEvaluation(estimate.Loss);
+                    Report(new EvaluationReport(state.Step, state.TokensSeen, estimate, Partial: Options.EvalBatches is not null));
+                    evaluated = true;
+                }
+                catch (OperationCanceledException)
+                {
+                    throw Stopped();
+                }
+            }
+
+            if (!last && IsDue(state.Step, Options.CheckpointInterval ?? Options.EvalInterval))
+            {
+                lastCheckpoint = SaveCheckpoint(evaluated ? state.LastValidationLoss : null);
+            }
+
+            if (Sampler is not null && IsDue(state.Step, Options.SampleInterval) && Collective.IsPrimary)
+            {
+                var text = Sampler.Sample(Model, Options).ReplaceLineEndings(" ").Trim();
+                Logger.LogInformation("sample at step {Step}: {Text}", state.Step, text);
+                Notify(o => o.OnSample(state.Step, text));
+            }
+        }
+
+        // Finish: the whole validation split, a last checkpoint, then the observers write what they keep.
+        EvaluationResult? final = null;
+        if (Data.Validation is not null)
+        {
+            try
+            {
+                final = Evaluate(Data.Validation, null, Data.ValidationBytes, Data.ValidationWords, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw Stopped();
+            }
+
+            state.RecordEvaluation(final.Loss);
+            Report(new EvaluationReport(state.Step, state.TokensSeen, final, Partial: false));
+        }
+
+        lastCheckpoint = SaveCheckpoint(final?.Loss);
+        Model.eval();
+        var result = new TrainingResult(state.Step, state.TokensSeen, state.LastLoss, final, session.Elapsed, Checkpoints is null ? null : lastCheckpoint);
+        Notify(o => o.OnTrainingFinished(result, Model));
+        return result;
+    }
+
+    /// <summary>One optimizer step: forward and backward over the micro-batches, average gradients over the ranks, clip, update.</summary>
+    private (double LearningRate, double GradientNorm) TrainStep(TokenBatchSource batches, AdamW optimizer, GradientAverager averager, TrainingPlan plan, TrainingState state)
+    {
+        using var scope = NewDisposeScope();
+        var accumulation = Options.GradientAccumulationSteps;
+        Model.train();
+        optimizer.ZeroGrad();
+        double lossSum = 0;
+        for (var micro = 0; micro < accumulation; micro++)
+        {
+            // Each micro-batch's activations are freed before the next one's forward pass.
+            using var microScope = NewDisposeScope();
+            var (input, target) = batches.NextBatch().ToTensors(Model.Device);
+            var logits = Model.forward(input);
+            var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
+            if (accumulation == 1)
+            {
+                loss.backward();
+            }
+            else
+            {
+                // Each micro-batch contributes 1/accumulation of the step's mean gradient.
+                using var share = (1.0 / accumulation).ToScalar();
+                loss.mul(share).backward();
+            }
+
+            lossSum += loss.ToDouble();
+        }
+
+        averager.Average();
+        var stepLoss = AverageOverRanks(lossSum / accumulation);
+        if (!double.IsFinite(stepLoss))
+        {
+            throw new TrainingDivergedException(state.Step, stepLoss);
+        }
+
+        var gradNorm = ClipGradients();
+        var lr = plan.Schedule.At(state.Step);
+        optimizer.Step(lr);
+        state.Step++;
+        state.TokensSeen += plan.TokensPerStep;
+        state.LastLoss = stepLoss;
+        if (CheckReplicasEachStep)
+        {
+            CheckReplicas(state.Step);
+        }
+
+        return (lr, gradNorm);
+    }
+
+    /// <summary>Loads the checkpoint to continue from, or gives every rank rank 0's initial weights.</summary>
+    private string? Resume(TrainingState state, TokenBatchSource batches, AdamW optimizer)
+    {
+        if (_resumeFrom is not null || _resumeFromLatest)
+        {
+            if (Checkpoints is null)
+            {
+                throw new InvalidOperationException("Resuming needs Trainer.Checkpoints: the trainer has nowhere to read checkpoints from.");
+            }
+
+            var optimizerState = optimizer.State();
+            var restored = _resumeFrom is not null
+                ? Checkpoints.Restore(_resumeFrom, Model, optimizerState, Data.Tokenizer.Fingerprint)
+                : Checkpoints.RestoreLatest(Model, optimizerState, Data.Tokenizer.Fingerprint);
+            if (restored is not null)
+            {
+                var saved = restored.State;
+                if (restored.Note is { } note)
+                {
+                    Logger.LogWarning("{Note}", note);
+                }
+
+                var globalBatch = Collective.WorldSize * Options.BatchSize * Options.GradientAccumulationSteps;
+                if (saved.WorldSize * saved.BatchSize * saved.GradientAccumulationSteps != globalBatch)
+                {
+                    Logger.LogWarning("The checkpoint was trained with a global batch of {Old} sequences per step; this run uses {New}. The data order will differ from the original run.", saved.WorldSize * saved.BatchSize * saved.GradientAccumulationSteps, globalBatch);
+                }
+
+                optimizer.StepCount = saved.OptimizerSteps;
+                batches.Seek(new BatchPosition(saved.DataEpoch, saved.DataStep));
+                state.ContinueFrom(saved);
+                Logger.LogInformation("Resumed from {Checkpoint} at step {Step} ({Tokens:N0} tokens seen).", restored.Path, saved.Step, saved.TokensSeen);
+                return restored.Path;
+            }
+
+            Logger.LogInformation("No checkpoint to resume from; training from the start.");
+        }
+
+        if (Collective.WorldSize > 1)
+        {
+            // Every replica starts from rank 0's weights.
+            using var noGrad = no_grad();
+            foreach (var (_, parameter) in Model.NamedParameters())
+            {
+                Collective.Broadcast(parameter, 0);
+            }
+        }
+
+        return null;
+    }
+
+    private TokenBatchSource CreateBatches() => new(Data.Train, new TokenBatchSourceOptions
+    {
+        ContextLength = ContextLength,
+        BatchSize = Options.BatchSize,
+        Seed = unchecked((ulong)Options.Seed),
+        Order = Options.BatchOrder,
+        Rank = Collective.Rank,
+        WorldSize = Collective.WorldSize,
+    });
+
+    private static bool IsDue(int step, int interval) => interval > 0 && step % interval == 0;
+
+    private void LogStart(TrainingPlan plan)
+    {
+        var count = Model.CountParameters();
+        Logger.LogInformation(
+            "Training {Params:N0} parameters ({NonEmbedding:N0} non-embedding) for {Steps} steps: {Ranks} rank(s) x batch {Batch} x accumulation {Accumulation} = global batch {Global} sequences of {Context} tokens ({TokensPerStep:N0} tokens per step); lr {Lr:G3} -> {MinLr:G3}, warmup {Warmup}.",
+            count.Total, count.NonEmbedding, plan.TotalSteps, Collective.WorldSize, Options.BatchSize, Options.GradientAccumulationSteps, plan.GlobalBatchSize, ContextLength, plan.TokensPerStep, plan.Schedule.Peak, plan.Schedule.Minimum, plan.Schedule.WarmupSteps);
+    }
+
+    private void Report(IProgress<TrainingProgress>? progress, TrainingPlan plan, TrainingState state, double tokensPerSecond, double lr, double gradNorm, TimeSpan elapsed)
+    {
+        var mfu = Options.PeakFlops is { } peak ? tokensPerSecond * Model.TrainingFlopsPerToken(ContextLength) / peak : (double?)null;
+        var eta = TimeSpan.FromSeconds(elapsed.TotalSeconds / Math.Max(1, state.Step) * (plan.TotalSteps - state.Step));
+        var report = new TrainingProgress(state.Step, plan.TotalSteps, state.LastLoss, lr, tokensPerSecond, state.TokensSeen, elapsed, eta, state.LastValidationLoss)
+        {
+            GradientNorm = gradNorm,
+            Mfu = mfu,
+            RunSeconds = state.EarlierSeconds + elapsed.TotalSeconds,
+        };
+        Logger.LogInformation("step {Step}/{Total} | loss {Loss:F4} | lr {Lr:E2} | {Tps:N0} tok/s{Mfu} | grad norm {Norm:F3}", state.Step, plan.TotalSteps, state.LastLoss, lr, tokensPerSecond, mfu is { } m ? $" | MFU {m:P1}" : string.Empty, gradNorm);
+        Notify(o => o.OnStep(report));
+        progress?.Report(report);
+    }
+
+    private void Report(EvaluationReport report)
+    {
+        var result = report.Result;
+        Logger.LogInformation(
+            "eval at step {Step}{Partial}: loss {Loss:F4} | token ppl {Ppl:F2}{Word}{Bpb}",
+            report.Step,
+            report.Partial ? " (estimate)" : string.Empty,
+            result.Loss,
+            result.TokenPerplexity,
+            result.WordPerplexity is { } w ? $" | word ppl {w:F2}" : string.Empty,
+            result.BitsPerByte is { } b ? $" | {b:F4} bits/byte" : string.Empty);
+        Notify(o => o.OnEvaluation(report));
+    }
+
+    private void Notify(Action<ITrainingObserver> call)
+    {
+        if (!Collective.IsPrimary)
+        {
+            return;
+        }
+
+        foreach (var observer in Observers)
+        {
+            call(observer);
+        }
     }
 
     private bool StopRequested(CancellationToken cancellationToken)
     {
         var local = cancellationToken.IsCancellationRequested ? 1.0 : 0.0;
-        if (_collective.WorldSize == 1)
+        if (Collective.WorldSize == 1)
         {
             return local > 0;
         }
 
         // All ranks must stop at the same step, or the others would wait in an all-reduce forever.
         using var flag = torch.tensor(new[] { local });
-        _collective.AllReduceSum(flag);
+        Collective.AllReduceSum(flag);
         return flag.item<double>() > 0;
     }
 
     private double AverageOverRanks(double value)
     {
-        if (_collective.WorldSize == 1)
+        if (Collective.WorldSize == 1)
         {
             return value;
         }
 
-        using var t = torch.tensor(new[] { value });
-        _collective.AllReduceSum(t);
-        return t.item<double>() / _collective.WorldSize;
+        using var sum = torch.tensor(new[] { value });
+        Collective.AllReduceSum(sum);
+        return sum.item<double>() / Collective.WorldSize;
     }
 
-    private double ClipGradients(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> named)
+    private double ClipGradients()
     {
         using var scope = NewDisposeScope();
-        var withGrad = named.Select(p => p.Parameter).Where(p => p.grad is not null).ToList();
+        var withGrad = Model.NamedParameters().Select(p => p.Parameter).Where(p => p.grad is not null).ToList();
         if (Options.GradientClip > 0)
         {
             return nn.utils.clip_grad_norm_(withGrad, Options.GradientClip);
         }
 
-        return Math.Sqrt(withGrad.Sum(p => p.grad!.square().sum().item<float>()));
+        return Math.Sqrt(withGrad.Sum(p => p.grad!.square().sum().ToDouble()));
     }
 
-    private void CheckReplicas(IReadOnlyList<(string Name, TorchSharp.Modules.Parameter Parameter)> named, int step)
+    private void CheckReplicas(int step)
     {
-        if (_collective.WorldSize == 1)
+        if (Collective.WorldSize == 1)
         {
             return;
         }
@@ -487,9 +469,9 @@ public sealed class Trainer
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
         // A position-weighted sum differs when any element differs in practice.
-        var checksum = torch.tensor(new[] { named.Sum(p => p.Parameter.to(ScalarType.Float64).reshape(-1).mul(ones(p.Parameter.NumberOfElements, ScalarType.Float64).cumsum(0)).sum().item<double>()) });
-        var all = torch.zeros(_collective.WorldSize, dtype: ScalarType.Float64);
-        _collective.AllGather(checksum, all);
+        var checksum = torch.tensor(new[] { Model.NamedParameters().Sum(p => p.Parameter.to(ScalarType.Float64).reshape(-1).mul(ones(p.Parameter.NumberOfElements, ScalarType.Float64).cumsum(0)).sum().item<double>()) });
+        var all = torch.zeros(Collective.WorldSize, dtype: ScalarType.Float64);
+        Collective.AllGather(checksum, all);
         var values = all.data<double>().ToArray();
         if (values.Any(v => v != values[0]))
         {
@@ -497,77 +479,26 @@ public sealed class Trainer
         }
     }
 
-    private string Sample()
+    /// <summary>Training throughput over the steps since the last report, leaving out evaluations, checkpoints and samples.</summary>
+    private sealed class ThroughputWindow
     {
-        var generator = new TextGenerator(Model, Data.Tokenizer);
-        var options = new GenerationOptions
-        {
-            MaxNewTokens = Math.Min(Options.SampleTokens, Model.Config.ContextLength - 1),
-            ContextOverflow = ContextOverflow.KeepLastTokens,
-            Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = Options.Seed },
-        };
-        var text = Options.SamplePrompt + generator.Generate(Options.SamplePrompt, options);
-        Model.train();
-        return text.ReplaceLineEndings(" ").Trim();
-    }
+        private readonly Stopwatch _watch = new();
+        private long _tokens;
 
-    private void LogEvaluation(MetricsWriter? metrics, int step, long tokensSeen, EvaluationResult result, bool partial)
-    {
-        if (_collective.Rank != 0)
+        public void Resume() => _watch.Start();
+
+        public void Pause(long tokens)
         {
-            return;
+            _watch.Stop();
+            _tokens += tokens;
         }
 
-        _logger.LogInformation(
-            "eval at step {Step}{Partial}: loss {Loss:F4} | token ppl {Ppl:F2}{Word}{Bpb}",
-            step,
-            partial ? " (estimate)" : string.Empty,
-            result.Loss,
-            result.TokenPerplexity,
-            result.WordPerplexity is { } w ? $" | word ppl {w:F2}" : string.Empty,
-            result.BitsPerByte is { } b ? $" | {b:F4} bits/byte" : string.Empty);
-        metrics?.Write(new Dictionary<string, object?>
+        public double TakeTokensPerSecond()
         {
-            ["type"] = "eval",
-            ["step"] = step,
-            ["tokens"] = tokensSeen,
-            ["loss"] = result.Loss,
-            ["token_perplexity"] = result.TokenPerplexity,
-            ["word_perplexity"] = result.WordPerplexity,
-            ["bits_per_byte"] = result.BitsPerByte,
-            ["scored_tokens"] = result.Tokens,
-            ["partial"] = partial,
-        });
-    }
-
-    private static (List<(double Tokens, double Loss)> Train, List<(double Tokens, double Loss)> Validation) ReadCurves(string metricsPath)
-    {
-        var train = new List<(double, double)>();
-        var validation = new List<(double, double)>();
-        if (!File.Exists(metricsPath))
-        {
-            return (train, validation);
+            var rate = _tokens / Math.Max(_watch.Elapsed.TotalSeconds, 1e-9);
+            _tokens = 0;
+            _watch.Reset();
+            return rate;
         }
-
-        foreach (var line in File.ReadLines(metricsPath))
-        {
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            var point = (root.GetProperty("tokens").GetDouble(), root.GetProperty("loss").GetDouble());
-            (root.GetProperty("type").GetString() == "train" ? train : validation).Add(point);
-        }
-
-        return (train, validation);
-    }
-
-    internal static Device ResolveDevice(string name)
-    {
-        var device = torch.device(name);
-        if (device.type == DeviceType.CUDA && !torch.cuda.is_available())
-        {
-            throw new ArgumentException($"Device '{name}' was asked for but CUDA is not available: reference a CUDA libtorch backend package (see README, 'Choosing a backend') and check the driver, or use --device cpu.");
-        }
-
-        return device;
     }
 }

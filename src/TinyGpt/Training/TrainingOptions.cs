@@ -1,4 +1,5 @@
 using TinyGpt.Tokens;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Training;
 
@@ -6,7 +7,7 @@ namespace TinyGpt.Training;
 /// How to train. Settable properties so the options bind from configuration
 /// (<c>services.Configure&lt;TrainingOptions&gt;(configuration.GetSection("Training"))</c>).
 /// </summary>
-public sealed class TrainingOptions
+public sealed class TrainingOptions : IValidatable
 {
     /// <summary>Sequences per micro-batch on each process (with MPI, per rank).</summary>
     public int BatchSize { get; set; } = 16;
@@ -44,10 +45,10 @@ public sealed class TrainingOptions
     /// <summary>Largest gradient norm before clipping; 0 turns clipping off.</summary>
     public double GradientClip { get; set; } = 1.0;
 
-    /// <summary>How training windows are drawn.</summary>
+    /// <summary>The order training windows are drawn in.</summary>
     public BatchOrder BatchOrder { get; set; } = BatchOrder.ShuffledEpochs;
 
-    /// <summary>Seed of weights' dropout and of the data order.</summary>
+    /// <summary>Seed of dropout and of the data order.</summary>
     public long Seed { get; set; } = 1337;
 
     /// <summary>Threads for CPU math; null leaves TorchSharp's default (all cores).</summary>
@@ -71,10 +72,10 @@ public sealed class TrainingOptions
     /// <summary>Most recent checkpoints to keep (the best one is kept as well).</summary>
     public int KeepCheckpoints { get; set; } = 2;
 
-    /// <summary>Optimizer steps between log lines and metrics records.</summary>
+    /// <summary>Optimizer steps between log lines, progress reports and metrics records.</summary>
     public int LogInterval { get; set; } = 10;
 
-    /// <summary>Optimizer steps between sample generations in the log; 0 turns them off.</summary>
+    /// <summary>Optimizer steps between sample generations in the log (written by <see cref="Trainer.Sampler"/>); 0 turns them off.</summary>
     public int SampleInterval { get; set; }
 
     /// <summary>Prompt of the periodic samples; empty starts a new document.</summary>
@@ -86,51 +87,32 @@ public sealed class TrainingOptions
     /// <summary>Peak FLOP/s of the hardware, for model FLOPs utilisation (MFU); null leaves MFU out.</summary>
     public double? PeakFlops { get; set; }
 
-    /// <summary>Lists every problem with these options; empty when they are valid.</summary>
-    public IReadOnlyList<string> Validate()
-    {
-        var problems = new List<string>();
-        void Require(bool ok, string message)
-        {
-            if (!ok)
-            {
-                problems.Add(message);
-            }
-        }
-
-        Require(BatchSize >= 1, $"{nameof(BatchSize)} must be at least 1 (got {BatchSize}).");
-        Require(ContextLength is null or >= 1, $"{nameof(ContextLength)} must be at least 1 (got {ContextLength}).");
-        Require(GradientAccumulationSteps >= 1, $"{nameof(GradientAccumulationSteps)} must be at least 1 (got {GradientAccumulationSteps}).");
-        Require(MaxSteps is null or >= 1, $"{nameof(MaxSteps)} must be at least 1 (got {MaxSteps}).");
-        Require(Epochs is null or >= 1, $"{nameof(Epochs)} must be at least 1 (got {Epochs}).");
-        Require(LearningRate > 0 && double.IsFinite(LearningRate), $"{nameof(LearningRate)} must be a positive number (got {LearningRate}).");
-        Require(MinLearningRate is null || (MinLearningRate >= 0 && MinLearningRate <= LearningRate), $"{nameof(MinLearningRate)} must be in [0, {nameof(LearningRate)}] (got {MinLearningRate}).");
-        Require(WarmupSteps is null or >= 0, $"{nameof(WarmupSteps)} must be at least 0 (got {WarmupSteps}).");
-        Require(WeightDecay >= 0, $"{nameof(WeightDecay)} must be at least 0 (got {WeightDecay}).");
-        Require(Beta1 is >= 0 and < 1, $"{nameof(Beta1)} must be in [0, 1) (got {Beta1}).");
-        Require(Beta2 is >= 0 and < 1, $"{nameof(Beta2)} must be in [0, 1) (got {Beta2}).");
-        Require(GradientClip >= 0, $"{nameof(GradientClip)} must be at least 0 (got {GradientClip}); use 0 to turn clipping off.");
-        Require(Threads is null or >= 1, $"{nameof(Threads)} must be at least 1 (got {Threads}).");
-        Require(EvalInterval >= 0, $"{nameof(EvalInterval)} must be at least 0 (got {EvalInterval}).");
-        Require(EvalBatches is null or >= 1, $"{nameof(EvalBatches)} must be at least 1 (got {EvalBatches}); use null for the whole split.");
-        Require(EvalStride is null or >= 1, $"{nameof(EvalStride)} must be at least 1 (got {EvalStride}).");
-        Require(CheckpointInterval is null or >= 0, $"{nameof(CheckpointInterval)} must be at least 0 (got {CheckpointInterval}).");
-        Require(KeepCheckpoints >= 1, $"{nameof(KeepCheckpoints)} must be at least 1 (got {KeepCheckpoints}).");
-        Require(LogInterval >= 1, $"{nameof(LogInterval)} must be at least 1 (got {LogInterval}).");
-        Require(SampleInterval >= 0, $"{nameof(SampleInterval)} must be at least 0 (got {SampleInterval}).");
-        Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).");
-        Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).");
-        Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.");
-        return problems;
-    }
-
-    /// <summary>Throws when the options are invalid; the parameter name is the first bad field.</summary>
-    /// <exception cref="ArgumentException">The options are invalid.</exception>
-    public TrainingOptions EnsureValid()
-    {
-        var problems = Validate();
-        return problems.Count == 0 ? this : throw new ArgumentException("Invalid TrainingOptions: " + string.Join(" ", problems), problems[0].Split(' ', 2)[0]);
-    }
+    /// <inheritdoc />
+    public IReadOnlyList<string> Validate() => new Problems()
+        .Require(BatchSize >= 1, $"{nameof(BatchSize)} must be at least 1 (got {BatchSize}).")
+        .Require(ContextLength is null or >= 1, $"{nameof(ContextLength)} must be at least 1 (got {ContextLength}).")
+        .Require(GradientAccumulationSteps >= 1, $"{nameof(GradientAccumulationSteps)} must be at least 1 (got {GradientAccumulationSteps}).")
+        .Require(MaxSteps is null or >= 1, $"{nameof(MaxSteps)} must be at least 1 (got {MaxSteps}).")
+        .Require(Epochs is null or >= 1, $"{nameof(Epochs)} must be at least 1 (got {Epochs}).")
+        .Require(LearningRate > 0 && double.IsFinite(LearningRate), $"{nameof(LearningRate)} must be a positive number (got {LearningRate}).")
+        .Require(MinLearningRate is null || (MinLearningRate >= 0 && MinLearningRate <= LearningRate), $"{nameof(MinLearningRate)} must be in [0, {nameof(LearningRate)}] (got {MinLearningRate}).")
+        .Require(WarmupSteps is null or >= 0, $"{nameof(WarmupSteps)} must be at least 0 (got {WarmupSteps}).")
+        .Require(WeightDecay >= 0 && double.IsFinite(WeightDecay), $"{nameof(WeightDecay)} must be a number >= 0 (got {WeightDecay}).")
+        .Require(Beta1 is >= 0 and < 1, $"{nameof(Beta1)} must be in [0, 1) (got {Beta1}).")
+        .Require(Beta2 is >= 0 and < 1, $"{nameof(Beta2)} must be in [0, 1) (got {Beta2}).")
+        .Require(GradientClip >= 0 && !double.IsNaN(GradientClip), $"{nameof(GradientClip)} must be at least 0 (got {GradientClip}); use 0 to turn clipping off.")
+        .Require(Threads is null or >= 1, $"{nameof(Threads)} must be at least 1 (got {Threads}).")
+        .Require(EvalInterval >= 0, $"{nameof(EvalInterval)} must be at least 0 (got {EvalInterval}).")
+        .Require(EvalBatches is null or >= 1, $"{nameof(EvalBatches)} must be at least 1 (got {EvalBatches}); use null for the whole split.")
+        .Require(EvalStride is null or >= 1, $"{nameof(EvalStride)} must be at least 1 (got {EvalStride}).")
+        .Require(CheckpointInterval is null or >= 0, $"{nameof(CheckpointInterval)} must be at least 0 (got {CheckpointInterval}).")
+        .Require(KeepCheckpoints >= 1, $"{nameof(KeepCheckpoints)} must be at least 1 (got {KeepCheckpoints}).")
+        .Require(LogInterval >= 1, $"{nameof(LogInterval)} must be at least 1 (got {LogInterval}).")
+        .Require(SampleInterval >= 0, $"{nameof(SampleInterval)} must be at least 0 (got {SampleInterval}).")
+        .Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).")
+        .Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).")
+        .Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.")
+        .ToList();
 
     /// <summary>A copy that can be changed without touching this instance.</summary>
     public TrainingOptions Clone() => (TrainingOptions)MemberwiseClone();

@@ -61,17 +61,17 @@ public sealed class MpichTests(ITestOutputHelper output)
         }
 
         using var folder = new TemporaryFolder();
-        var single = MpiRun.TestHost(1, Generous, DistributedTrainingTests.Train(folder.Sub("single"), batch: 4, accumulation: 1, steps: 6));
+        var single = MpiRun.TestHost(1, Generous, DistributedTrainingTests.Train(folder.Sub("single"), batch: 4, accumulation: 1, steps: 6, float64: true));
         single.ExitCode.Should().Be(0, single.ToString());
 
-        var mpich = MpiRun.TestHostUnderMpich(mpiexec, 2, Generous, DistributedTrainingTests.Train(folder.Sub("mpich"), batch: 2, accumulation: 1, steps: 6));
+        var mpich = MpiRun.TestHostUnderMpich(mpiexec, 2, Generous, DistributedTrainingTests.Train(folder.Sub("mpich"), batch: 2, accumulation: 1, steps: 6, float64: true));
         output.WriteLine(mpich.ToString());
 
         mpich.ExitCode.Should().Be(0, mpich.ToString());
         using var reference = TrainingRunOutput.Read(folder.Sub("single"));
         using var distributed = TrainingRunOutput.Read(folder.Sub("mpich"));
         distributed.Losses.Should().HaveCount(6);
-        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
+        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-6);
     }
 
     private string? Launcher()

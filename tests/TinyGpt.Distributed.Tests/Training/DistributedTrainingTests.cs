@@ -6,7 +6,10 @@ namespace TinyGpt.Distributed.Tests.Training;
 /// <summary>
 /// Data-parallel training under mpirun, through the test host's <c>train</c> command: a tiny model,
 /// dropout 0, shuffled epochs, and each rank initialized with a different seed (so agreement needs
-/// the initial broadcast).
+/// the initial broadcast). The equivalence checks train in float64: 2 ranks sum the gradient of the
+/// batch in another order than 1 process does, and in float32 Adam turns that rounding into
+/// differences of 1e-5 in a few steps (how much depends on the CPU's kernels), which would hide a
+/// real error of the same size; in float64 the same code agrees to 1e-12.
 /// </summary>
 [Collection(MpirunCollection.Name)]
 public sealed partial class DistributedTrainingTests
@@ -22,9 +25,9 @@ public sealed partial class DistributedTrainingTests
     {
         using var folder = new TemporaryFolder();
         var steps = 8;
-        var single = MpiRun.TestHost(1, Generous, Train(folder.Sub("single"), batch: 4, accumulation, steps));
+        var single = MpiRun.TestHost(1, Generous, Train(folder.Sub("single"), batch: 4, accumulation, steps, float64: true));
         single.ExitCode.Should().Be(0, single.ToString());
-        var two = MpiRun.TestHost(2, Generous, Train(folder.Sub("two"), batch: 2, accumulation, steps));
+        var two = MpiRun.TestHost(2, Generous, Train(folder.Sub("two"), batch: 2, accumulation, steps, float64: true));
         two.ExitCode.Should().Be(0, two.ToString());
 
         using var reference = TrainingRunOutput.Read(folder.Sub("single"));
@@ -33,44 +36,12 @@ public sealed partial class DistributedTrainingTests
         distributed.Losses.Should().HaveCount(steps);
         for (var i = 0; i < steps; i++)
         {
-            distributed.Losses[i].Should().BeApproximately(reference.Losses[i], 1e-5, $"loss of step {i + 1}");
+            distributed.Losses[i].Should().BeApproximately(reference.Losses[i], 1e-9, $"loss of step {i + 1}");
         }
 
         // The loss moved: the runs trained, they did not both stay at the initial weights.
         reference.Losses[^1].Should().BeLessThan(reference.Losses[0] - 0.1);
-        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
-    }
-
-    [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void Overlapping_the_all_reduce_with_backward_trains_as_averaging_after_backward(int accumulation)
-    {
-        using var folder = new TemporaryFolder();
-        var steps = 6;
-        var after = MpiRun.TestHost(2, Generous, Train(folder.Sub("after"), batch: 2, accumulation, steps));
-        after.ExitCode.Should().Be(0, after.ToString());
-        var overlapped = MpiRun.TestHost(2, Generous, [.. Train(folder.Sub("overlapped"), batch: 2, accumulation, steps), "--overlap", "--check-replicas"]);
-        overlapped.ExitCode.Should().Be(0, overlapped.ToString());
-
-        // The tiny model has three buckets with overlap (ln_f and block 1, block 0, the embeddings):
-        // two of them start inside each step's backward, on every rank.
-        for (var rank = 0; rank < 2; rank++)
-        {
-            after.Output.Should().Contain($"rank {rank}: 0 of {steps} bucket all-reduces started inside backward (1 buckets)");
-            overlapped.Output.Should().Contain($"rank {rank}: {2 * steps} of {3 * steps} bucket all-reduces started inside backward (3 buckets)");
-        }
-
-        using var reference = TrainingRunOutput.Read(folder.Sub("after"));
-        using var candidate = TrainingRunOutput.Read(folder.Sub("overlapped"));
-        candidate.Losses.Should().HaveCount(steps);
-        for (var i = 0; i < steps; i++)
-        {
-            candidate.Losses[i].Should().BeApproximately(reference.Losses[i], 1e-5, $"loss of step {i + 1}");
-        }
-
-        reference.Losses[^1].Should().BeLessThan(reference.Losses[0] - 0.1);
-        candidate.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
+        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-6);
     }
 
     [Fact]
@@ -122,8 +93,8 @@ public sealed partial class DistributedTrainingTests
         FinishedLine().IsMatch(result.Output).Should().BeFalse("no rank may finish training");
     }
 
-    internal static string[] Train(string folder, int batch, int accumulation, int steps) =>
-        ["train", "--out", folder, "--batch", Invariant(batch), "--accumulation", Invariant(accumulation), "--steps", Invariant(steps)];
+    internal static string[] Train(string folder, int batch, int accumulation, int steps, bool float64 = false) =>
+        ["train", "--out", folder, "--batch", Invariant(batch), "--accumulation", Invariant(accumulation), "--steps", Invariant(steps), .. float64 ? new[] { "--float64" } : []];
 
     private static string Invariant(int value) => value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 

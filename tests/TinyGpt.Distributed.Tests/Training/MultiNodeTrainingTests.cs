@@ -24,10 +24,10 @@ public sealed class MultiNodeTrainingTests(ITestOutputHelper output)
         }
 
         using var folder = new TemporaryFolder();
-        var single = MpiRun.TestHost(1, Generous, DistributedTrainingTests.Train(folder.Sub("single"), batch: 4, accumulation: 1, steps: 6));
+        var single = MpiRun.TestHost(1, Generous, DistributedTrainingTests.Train(folder.Sub("single"), batch: 4, accumulation: 1, steps: 6, float64: true));
         single.ExitCode.Should().Be(0, single.ToString());
 
-        var twoHosts = MpiRun.TestHostWith(network.LaunchPrefix, network.MpirunOptions, 2, Generous, DistributedTrainingTests.Train(folder.Sub("two-hosts"), batch: 2, accumulation: 1, steps: 6));
+        var twoHosts = MpiRun.TestHostWith(network.LaunchPrefix, network.MpirunOptions, 2, Generous, DistributedTrainingTests.Train(folder.Sub("two-hosts"), batch: 2, accumulation: 1, steps: 6, float64: true));
         output.WriteLine(twoHosts.ToString());
 
         twoHosts.ExitCode.Should().Be(0, twoHosts.ToString());
@@ -36,6 +36,6 @@ public sealed class MultiNodeTrainingTests(ITestOutputHelper output)
         using var reference = TrainingRunOutput.Read(folder.Sub("single"));
         using var distributed = TrainingRunOutput.Read(folder.Sub("two-hosts"));
         distributed.Losses.Should().HaveCount(6);
-        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-5);
+        distributed.MaxWeightDifference(reference).Should().BeLessThan(1e-6);
     }
 }

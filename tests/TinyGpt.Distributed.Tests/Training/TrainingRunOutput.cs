@@ -1,3 +1,4 @@
+using TinyGpt.Checkpoints;
 using System.Text.Json;
 using TinyGpt.Modeling;
 
@@ -30,7 +31,7 @@ internal sealed class TrainingRunOutput : IDisposable
             }
         }
 
-        return new TrainingRunOutput(losses, GptModelFile.Load(Path.Combine(folder, "model.safetensors")));
+        return new TrainingRunOutput(losses, ModelFile.Load(Path.Combine(folder, "model.safetensors")));
     }
 
     /// <summary>The largest absolute difference between any two corresponding weights.</summary>

@@ -1,6 +1,5 @@
 using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
-using TinyGpt.Hosting;
 using TinyGpt.Modeling;
 using TinyGpt.Tokenization;
 
@@ -44,7 +43,7 @@ public sealed class GenerationSnippetTests(DemoRunFixture demo)
         using var scope = demo.Workspace.Enter();
 
         #region docs/generation.md#loading
-        using var model = GptModelFile.Load("runs/demo/model.safetensors");                  // final weights
+        using var model = ModelFile.Load("runs/demo/model.safetensors");                  // final weights
         using var fromCheckpoint = CheckpointStore.LoadModel("runs/demo/checkpoints/step-00000060.safetensors");
         var tokenizer = TextTokenizers.Load("runs/demo/tokenizer");
         #endregion
@@ -59,6 +58,12 @@ public sealed class GenerationSnippetTests(DemoRunFixture demo)
 
         var greedy = new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy };
         new TextGenerator(model, tokenizer).Generate("the quick brown", greedy)
-            .Should().Be(TinyGptRun.LoadGenerator("runs/demo").Generate("the quick brown", greedy));
+            .Should().Be(LoadDemo().Generate("the quick brown", greedy));
+    }
+
+    private static TinyGpt.Generation.TextGenerator LoadDemo()
+    {
+        using var run = TinyGpt.Runs.RunFolder.Open("runs/demo");
+        return run.LoadGenerator();
     }
 }

@@ -22,7 +22,7 @@ public static class HostingBuilderSnippet
         using var pipeline = new GptBuilder()
             .WithCorpus(CorpusSource.Text(text))              // or WikiText(), WikiTextFolder(dir), TextFiles([...])
             .WithTokenizer(TokenizerSource.Bpe(vocabSize: 300)) // or TokenizerSource.Gpt2
-            .WithModel(GptConfig.Tiny with { ContextLength = 32, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 }) // or .WithModel("tiny")
+            .WithModel(GptConfig.Tiny with { ContextLength = 32, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 }) // or .WithModel(GptPreset.Tiny)
             .WithTraining(t => { t.MaxSteps = 60; t.BatchSize = 8; t.LearningRate = 3e-3; })
             .WithRunDirectory("runs/demo")
             .WithLogger(logger)                                // optional

@@ -1,7 +1,7 @@
 #region docs/hosting.md#chat-client
 using Microsoft.Extensions.AI;
 using TinyGpt.Chat;
-using TinyGpt.Hosting;
+using TinyGpt.Runs;
 #endregion
 
 namespace TinyGpt.Docs.Tests.Snippets;
@@ -17,7 +17,8 @@ public sealed class HostingChatClientSnippetTests(DemoRunFixture demo)
         using var console = new ConsoleCapture();
 
         #region docs/hosting.md#chat-client
-        IChatClient client = new TinyGptChatClient(TinyGptRun.LoadGenerator("runs/demo"), modelId: "demo");
+        using var run = RunFolder.Open("runs/demo");
+        IChatClient client = new TinyGptChatClient(run.LoadGenerator(), modelId: "demo");
         ChatResponse reply = await client.GetResponseAsync("the quick brown", new ChatOptions { Temperature = 0, MaxOutputTokens = 16 });
         await foreach (var update in client.GetStreamingResponseAsync("the quick brown")) Console.Write(update.Text);
         #endregion
@@ -29,7 +30,7 @@ public sealed class HostingChatClientSnippetTests(DemoRunFixture demo)
             Sampling = TinyGpt.Generation.SamplingOptions.Greedy,
             ContextOverflow = TinyGpt.Generation.ContextOverflow.KeepLastTokens,
         };
-        reply.Text.Should().Be(TinyGptRun.LoadGenerator("runs/demo").Generate("the quick brown", greedy));
+        reply.Text.Should().Be(run.LoadGenerator().Generate("the quick brown", greedy));
         console.Text.Should().NotBeEmpty();
     }
 }

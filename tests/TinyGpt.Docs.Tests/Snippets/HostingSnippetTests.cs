@@ -3,9 +3,11 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
 using TinyGpt.Hosting;
 using TinyGpt.Modeling;
+using TinyGpt.Runs;
 using TinyGpt.Training;
 
 namespace TinyGpt.Docs.Tests.Snippets;
@@ -78,12 +80,13 @@ public sealed class HostingSnippetTests(DemoRunFixture demo)
         using var scope = demo.Workspace.Enter();
 
         #region docs/hosting.md#load-run
-        TextGenerator generator = TinyGptRun.LoadGenerator("runs/demo");   // device: "cpu" (default), "cuda", "cuda:1"
+        using var run = RunFolder.Open("runs/demo");        // prepared and trained
+        TextGenerator generator = run.LoadGenerator();      // its newest model; device: "cpu" (default), "cuda", "cuda:1"
         string text = generator.Generate("the quick brown", new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy });
         #endregion
 
         text.Should().NotBeEmpty();
-        using var model = GptModelFile.Load("runs/demo/model.safetensors");
+        using var model = ModelFile.Load("runs/demo/model.safetensors");
         var tokenizer = TinyGpt.Tokenization.TextTokenizers.Load("runs/demo/tokenizer");
         new TextGenerator(model, tokenizer).Generate("the quick brown", new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy })
             .Should().Be(text);

@@ -1,6 +1,7 @@
 #region docs/mlnet.md#pipeline
 using Microsoft.ML;
 using TinyGpt.MachineLearning;
+using TinyGpt.Modeling;
 #endregion
 
 namespace TinyGpt.Docs.Tests.Snippets;
@@ -37,7 +38,7 @@ public sealed class MlNetSnippetTests : IDisposable
             TextColumnName = "Text",       // one row = one line of the corpus
             PromptColumnName = "Prompt",
             OutputColumnName = "Generated",
-            Preset = "tiny",
+            Preset = GptPreset.Tiny,
             ContextLength = 32,
             VocabSize = 300,
             MaxSteps = 60,

@@ -1,5 +1,5 @@
 using System.Text.Json;
-using TinyGpt.Checkpoints;
+using TinyGpt.Interchange;
 using TinyGpt.Modeling;
 using TinyGpt.Serialization;
 using static TorchSharp.torch;
@@ -25,9 +25,9 @@ public sealed class Gpt2SafeTensorsTests : IDisposable
         using var scope = NewDisposeScope();
         using var model = new GptModel(Config, seed: 3);
         model.eval();
-        Gpt2SafeTensors.Export(model, _folder);
+        HuggingFaceGpt2.Export(model, _folder);
 
-        var content = SafeTensorsFile.Read(Path.Combine(_folder, "model.safetensors"));
+        using var content = SafeTensorsFile.Open(Path.Combine(_folder, "model.safetensors"));
         content.Entries.Keys.Should().Contain(["wte.weight", "wpe.weight", "h.1.ln_1.weight", "h.1.attn.c_attn.bias", "ln_f.bias"]);
         content.Entries["h.0.attn.c_attn.weight"].Shape.Should().Equal([24L, 72L], "GPT-2 Conv1D stores [in, out]");
         content.Entries["h.0.mlp.c_proj.weight"].Shape.Should().Equal(96, 24);
@@ -35,7 +35,7 @@ public sealed class Gpt2SafeTensorsTests : IDisposable
         config.RootElement.GetProperty("n_head").GetInt32().Should().Be(3);
         config.RootElement.GetProperty("model_type").GetString().Should().Be("gpt2");
 
-        using var imported = Gpt2SafeTensors.Import(_folder);
+        using var imported = HuggingFaceGpt2.Import(_folder);
         var tokens = randint(0, Config.VocabSize, [2, 10], dtype: ScalarType.Int64);
         using var noGrad = no_grad();
         model.forward(tokens).SameAs(imported.forward(tokens)).Should().BeTrue();
@@ -45,9 +45,9 @@ public sealed class Gpt2SafeTensorsTests : IDisposable
     public void Import_rejects_weights_that_do_not_fit_the_config()
     {
         using var model = new GptModel(Config);
-        Gpt2SafeTensors.Export(model, _folder);
+        HuggingFaceGpt2.Export(model, _folder);
         var path = Path.Combine(_folder, "config.json");
         File.WriteAllText(path, File.ReadAllText(path).Replace("\"n_embd\": 24", "\"n_embd\": 48", StringComparison.Ordinal));
-        FluentActions.Invoking(() => Gpt2SafeTensors.Import(_folder)).Should().Throw<InvalidDataException>().WithMessage("*does not fit config.json*");
+        FluentActions.Invoking(() => HuggingFaceGpt2.Import(_folder)).Should().Throw<InvalidDataException>().WithMessage("*does not fit config.json*");
     }
 }

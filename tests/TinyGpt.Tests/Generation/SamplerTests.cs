@@ -19,9 +19,9 @@ public class SamplerTests
         using var scope = NewDisposeScope();
         var logits = RandomLogits(8, 50, 1);
         var expected = logits.argmax(-1).data<long>().ToArray().Select(v => (int)v);
-        using var greedy = new Sampler(SamplingOptions.Greedy);
+        var greedy = new Sampler(SamplingOptions.Greedy);
         greedy.Sample(logits).Should().Equal(expected);
-        using var zero = new Sampler(new SamplingOptions { Temperature = 0, TopK = 5, TopP = 0.5, Seed = 3 });
+        var zero = new Sampler(new SamplingOptions { Temperature = 0, TopK = 5, TopP = 0.5, Seed = 3 });
         zero.Sample(logits).Should().Equal(expected);
     }
 
@@ -31,7 +31,7 @@ public class SamplerTests
         using var scope = NewDisposeScope();
         var logits = RandomLogits(1, 40, 2);
         var best = logits[0].topk(5).indexes.data<long>().ToArray().Select(v => (int)v).ToHashSet();
-        using var sampler = new Sampler(new SamplingOptions { TopK = 5, Temperature = 2.0, Seed = 4 });
+        var sampler = new Sampler(new SamplingOptions { TopK = 5, Temperature = 2.0, Seed = 4 });
         var seen = new HashSet<int>();
         for (var i = 0; i < 500; i++)
         {
@@ -48,7 +48,7 @@ public class SamplerTests
         using var scope = NewDisposeScope();
         // Probabilities 0.5, 0.25, 0.15, 0.1: mass before each is 0, 0.5, 0.75, 0.9.
         var logits = tensor(new[] { 0.25f, 0.5f, 0.1f, 0.15f }).log();
-        using var p70 = new Sampler(new SamplingOptions { TopP = 0.7, Seed = 5 });
+        var p70 = new Sampler(new SamplingOptions { TopP = 0.7, Seed = 5 });
         var distribution = p70.Distribution(logits);
         distribution[1].Should().BeApproximately(2f / 3, 1e-5f);
         distribution[0].Should().BeApproximately(1f / 3, 1e-5f);
@@ -57,7 +57,7 @@ public class SamplerTests
         var drawn = Enumerable.Range(0, 400).Select(_ => p70.Sample(logits)[0]).ToHashSet();
         drawn.Should().BeEquivalentTo([0, 1]);
 
-        using var p80 = new Sampler(new SamplingOptions { TopP = 0.8, Seed = 5 });
+        var p80 = new Sampler(new SamplingOptions { TopP = 0.8, Seed = 5 });
         var wider = p80.Distribution(logits);
         wider[2].Should().Be(0);
         wider[3].Should().BeApproximately(0.15f / 0.9f, 1e-5f);
@@ -70,7 +70,7 @@ public class SamplerTests
         var logits = zeros(1, 1000); // uniform: as high-entropy as it gets
         int[] Draw(long seed)
         {
-            using var sampler = new Sampler(new SamplingOptions { Seed = seed });
+            var sampler = new Sampler(new SamplingOptions { Seed = seed });
             return Enumerable.Range(0, 20).Select(_ => sampler.Sample(logits)[0]).ToArray();
         }
 
@@ -83,7 +83,7 @@ public class SamplerTests
     {
         using var scope = NewDisposeScope();
         var logits = tensor(new[] { 2.0f, 1.9f, -1f });
-        using var sampler = new Sampler(new SamplingOptions { Temperature = 0, RepetitionPenalty = 1.5 });
+        var sampler = new Sampler(new SamplingOptions { Temperature = 0, RepetitionPenalty = 1.5 });
         sampler.Sample(logits, [new[] { 0 }]).Should().Equal(1);
         sampler.Sample(logits, [Array.Empty<int>()]).Should().Equal(0);
     }

@@ -12,8 +12,8 @@ public class TokenGeneratorTests
     {
         using var model = new GptModel(Config, seed: 5);
         var options = new GenerationOptions { MaxNewTokens = 15, Sampling = SamplingOptions.Greedy };
-        var cached = new TokenGenerator(model).GenerateAll([1, 2, 3], options);
-        var recomputed = new TokenGenerator(model) { UseKvCache = false }.GenerateAll([1, 2, 3], options);
+        var cached = new TokenGenerator(model).Generate([1, 2, 3], options);
+        var recomputed = new TokenGenerator(model) { UseKvCache = false }.Generate([1, 2, 3], options);
         cached.Should().HaveCount(15).And.Equal(recomputed);
     }
 
@@ -23,7 +23,7 @@ public class TokenGeneratorTests
         using var model = new GptModel(Config, seed: 6);
         var generator = new TokenGenerator(model);
         var options = new GenerationOptions { MaxNewTokens = 10, Sampling = new SamplingOptions { Temperature = 1.5, TopK = 20, Seed = 9 } };
-        generator.GenerateAll([4], options).Should().Equal(generator.GenerateAll([4], options));
+        generator.Generate([4], options).Should().Equal(generator.Generate([4], options));
     }
 
     [Fact]
@@ -31,9 +31,9 @@ public class TokenGeneratorTests
     {
         using var model = new GptModel(Config, seed: 7);
         var generator = new TokenGenerator(model);
-        var greedy = generator.GenerateAll([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy });
+        var greedy = generator.Generate([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy });
         var stopAt = greedy[3];
-        var stopped = generator.GenerateAll([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy, StopTokenIds = [stopAt] });
+        var stopped = generator.Generate([1, 2], new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy, StopTokenIds = [stopAt] });
         stopped.Should().Equal(greedy.TakeWhile(t => t != stopAt));
     }
 
@@ -43,10 +43,10 @@ public class TokenGeneratorTests
         using var model = new GptModel(Config, seed: 8);
         var generator = new TokenGenerator(model);
         var prompt = Enumerable.Range(0, 20).ToArray();
-        var act = () => generator.GenerateAll(prompt, new GenerationOptions { MaxNewTokens = 10 });
+        var act = () => generator.Generate(prompt, new GenerationOptions { MaxNewTokens = 10 });
         act.Should().Throw<ArgumentException>().WithMessage("*20 tokens*10 new tokens*context of 24*KeepLastTokens*");
 
-        var slid = generator.GenerateAll(prompt, new GenerationOptions { MaxNewTokens = 40, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy });
+        var slid = generator.Generate(prompt, new GenerationOptions { MaxNewTokens = 40, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy });
         slid.Should().HaveCount(40);
     }
 
@@ -55,8 +55,8 @@ public class TokenGeneratorTests
     {
         using var model = new GptModel(Config);
         var generator = new TokenGenerator(model);
-        FluentActions.Invoking(() => generator.GenerateAll([])).Should().Throw<ArgumentException>().WithMessage("*empty*");
-        FluentActions.Invoking(() => generator.GenerateAll([61])).Should().Throw<ArgumentException>().WithMessage("*61*vocabulary*");
+        FluentActions.Invoking(() => generator.Generate([])).Should().Throw<ArgumentException>().WithMessage("*empty*");
+        FluentActions.Invoking(() => generator.Generate([61])).Should().Throw<ArgumentException>().WithMessage("*61*vocabulary*");
     }
 
     [Fact]
@@ -68,7 +68,7 @@ public class TokenGeneratorTests
         var received = new List<int>();
         var act = async () =>
         {
-            await foreach (var token in generator.GenerateAsync([1], new GenerationOptions { MaxNewTokens = 20 }, cts.Token))
+            await foreach (var token in generator.GenerateStreamingAsync([1], new GenerationOptions { MaxNewTokens = 20 }, cts.Token))
             {
                 received.Add(token);
                 if (received.Count == 3)

@@ -3,7 +3,9 @@ using TinyGpt.Checkpoints;
 using TinyGpt.Generation;
 using TinyGpt.Hosting;
 using TinyGpt.Modeling;
+using TinyGpt.Runs;
 using TinyGpt.Tests.Data;
+using TinyGpt.Tests.Training;
 using TinyGpt.Training;
 
 namespace TinyGpt.Tests.Hosting;
@@ -17,7 +19,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
     public void Build_lists_every_problem_at_once()
     {
         var builder = new GptBuilder()
-            .WithModel("huge")
+            .WithModel(GptConfig.Tiny with { HeadCount = 3 })
             .WithTokenizer(TokenizerSource.Bpe(vocabSize: 10))
             .WithTraining(t => { t.BatchSize = 0; t.LearningRate = -1; });
 
@@ -26,7 +28,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
         error.Problems.Should().HaveCount(6);
         error.Problems.Should().Contain(p => p.Contains("WithRunDirectory", StringComparison.Ordinal));
         error.Problems.Should().Contain(p => p.Contains("No corpus", StringComparison.Ordinal));
-        error.Problems.Should().Contain(p => p.Contains("'huge'", StringComparison.Ordinal));
+        error.Problems.Should().Contain(p => p.StartsWith("Model: EmbeddingSize (128) must be divisible by HeadCount (3)", StringComparison.Ordinal));
         error.Problems.Should().Contain(p => p.Contains("vocabulary size", StringComparison.Ordinal));
         error.Problems.Should().Contain(p => p.StartsWith("Training: BatchSize", StringComparison.Ordinal));
         error.Problems.Should().Contain(p => p.StartsWith("Training: LearningRate", StringComparison.Ordinal));
@@ -40,7 +42,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
         var builder = new GptBuilder()
             .WithRunDirectory(folder.Path)
             .WithCorpus(CorpusSource.TextFiles([folder.File("missing.txt")]))
-            .WithModel("tiny")
+            .WithModel(GptPreset.Tiny)
             .WithTraining(t => t.ContextLength = 4096);
 
         var error = FluentActions.Invoking(builder.Build).Should().Throw<GptBuilderValidationException>().Which;
@@ -73,7 +75,8 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
 
         whole.Should().NotBeEmpty();
         string.Concat(pieces).Should().Be(whole);
-        var loaded = TinyGptRun.LoadGenerator(run.RunDirectory);
+        using var opened = RunFolder.Open(run.RunDirectory);
+        var loaded = opened.LoadGenerator();
         loaded.Generate("the quick brown", Greedy).Should().Be(whole);
     }
 
@@ -89,8 +92,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
     public void Loading_a_run_that_was_never_trained_says_so()
     {
         using var folder = new TempDirectory();
-        FluentActions.Invoking(() => TinyGptRun.LoadModel(folder.Path)).Should().Throw<FileNotFoundException>().WithMessage("*no trained model yet*");
-        FluentActions.Invoking(() => TinyGptRun.LoadGenerator(folder.Path)).Should().Throw<FileNotFoundException>().WithMessage("*not a prepared run folder*");
+        FluentActions.Invoking(() => RunFolder.Open(folder.Path)).Should().Throw<FileNotFoundException>().WithMessage("*not a prepared run folder*");
     }
 
     [Fact]
@@ -125,7 +127,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
             await FluentActions.Awaiting(() => first.TrainAsync(stopAtFive, cts.Token)).Should().ThrowAsync<OperationCanceledException>();
         }
 
-        var latest = new CheckpointStore(new RunDirectory(splitRun).CheckpointsDirectory).LatestPath;
+        var latest = new CheckpointStore(FolderTraining.CheckpointsOf(splitRun)).LatestPath;
         CheckpointStore.ReadState(latest!).Step.Should().Be(5);
         File.Exists(Path.Combine(splitRun, "model.safetensors")).Should().BeFalse("the first run did not finish");
 
@@ -139,8 +141,8 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
             reports.Select(r => r.Step).Should().Equal(6, 7, 8, 9, 10, 11, 12);
         }
 
-        using var expected = GptModelFile.Load(Path.Combine(straightRun, "model.safetensors"));
-        using var actual = GptModelFile.Load(Path.Combine(splitRun, "model.safetensors"));
+        using var expected = ModelFile.Load(Path.Combine(straightRun, "model.safetensors"));
+        using var actual = ModelFile.Load(Path.Combine(splitRun, "model.safetensors"));
         var reference = expected.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
         foreach (var (name, parameter) in actual.NamedParameters())
         {
@@ -161,7 +163,7 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
     }
 
     private static double[] TrainLosses(string run) =>
-        File.ReadLines(new RunDirectory(run).MetricsPath)
+        File.ReadLines(FolderTraining.MetricsOf(run))
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.GetProperty("type").GetString() == "train")
             .Select(e => e.GetProperty("loss").GetDouble())

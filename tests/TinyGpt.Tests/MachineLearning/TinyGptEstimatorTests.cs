@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Reflection;
 using Microsoft.ML;
 using TinyGpt.MachineLearning;
+using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
 
 namespace TinyGpt.Tests.MachineLearning;
@@ -113,8 +114,8 @@ public sealed class TinyGptEstimatorTests : IDisposable
         var options = Options();
         options.RunDirectory = null;
         options.MaxNewTokens = 0;
-        options.Preset = "huge";
-        FluentActions.Invoking(() => ml.Transforms.Text.TrainTinyGpt(options)).Should().Throw<ArgumentException>().WithMessage("*RunDirectory*Preset*'huge'*MaxNewTokens*");
+        options.Preset = (GptPreset)42;
+        FluentActions.Invoking(() => ml.Transforms.Text.TrainTinyGpt(options)).Should().Throw<ArgumentException>().WithMessage("*RunDirectory*Preset*42*MaxNewTokens*");
 
         var estimator = ml.Transforms.Text.TrainTinyGpt(OptionsWithText("Body"));
         FluentActions.Invoking(() => estimator.Fit(Corpus(ml))).Should().Throw<ArgumentException>().WithMessage("*no 'Body' column*");

@@ -1,4 +1,5 @@
 using TinyGpt.Modeling;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Tests.Modeling;
 
@@ -51,12 +52,12 @@ public class GptConfigTests
     [Fact]
     public void Seed_preset_is_the_original_projects_default()
     {
-        var seed = GptConfig.FromPreset("seed");
+        var seed = GptConfig.FromPreset(GptPreset.Seed);
         seed.Should().Be(GptConfig.Seed);
         (seed.VocabSize, seed.EmbeddingSize, seed.LayerCount, seed.HeadCount, seed.ContextLength, seed.Dropout)
             .Should().Be((16_000, 512, 4, 8, 512, 0.1));
         seed.TieEmbeddings.Should().BeTrue();
-        var unknown = () => GptConfig.FromPreset("huge");
-        unknown.Should().Throw<ArgumentException>().WithMessage("*tiny, small, seed*");
+        var unknown = () => GptConfig.FromPreset((GptPreset)42);
+        unknown.Should().Throw<ArgumentOutOfRangeException>().WithMessage("*preset*");
     }
 }

@@ -1,3 +1,4 @@
+using TinyGpt.Checkpoints;
 using TinyGpt.Modeling;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -133,8 +134,8 @@ public class GptModelTests
         {
             using var model = new GptModel(Config with { TieEmbeddings = false, Bias = false }, seed: 21);
             model.eval();
-            GptModelFile.Save(model, path);
-            using var loaded = GptModelFile.Load(path);
+            ModelFile.Save(model, path);
+            using var loaded = ModelFile.Load(path);
             loaded.Config.Should().Be(model.Config);
             var tokens = RandomTokens(2, 16, 22);
             using var noGrad = no_grad();

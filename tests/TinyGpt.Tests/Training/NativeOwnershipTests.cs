@@ -53,7 +53,7 @@ public class NativeOwnershipTests
         var before = statistics.ThreadTotalLiveCount;
         var perStep = new List<long>();
         var last = before;
-        new Trainer(model, Data(), Options(30), new RunDirectory(run.Path)).Train(new InlineProgress<TrainingProgress>(_ =>
+        FolderTraining.Create(model, Data(), Options(30), run.Path).Train(new InlineProgress<TrainingProgress>(_ =>
         {
             perStep.Add(statistics.ThreadTotalLiveCount - last);
             last = statistics.ThreadTotalLiveCount;
@@ -73,12 +73,12 @@ public class NativeOwnershipTests
         var data = Data();
         using (var model = new GptModel(Config, seed: 1))
         {
-            new Trainer(model, data, Options(5), new RunDirectory(run.Path)).Train();
+            FolderTraining.Create(model, data, Options(5), run.Path).Train();
         }
 
         var statistics = DisposeScopeManager.Statistics;
         var before = statistics.ThreadTotalLiveCount;
-        var path = new CheckpointStore(new RunDirectory(run.Path).CheckpointsDirectory).LatestPath!;
+        var path = new CheckpointStore(FolderTraining.CheckpointsOf(run.Path)).LatestPath!;
         using (var loaded = CheckpointStore.LoadModel(path))
         {
             var generator = new TextGenerator(loaded, data.Tokenizer);
@@ -96,14 +96,14 @@ public class NativeOwnershipTests
         using var stressedRun = new TempDirectory();
         var data = Data();
         using var quiet = new GptModel(Config, seed: 1);
-        new Trainer(quiet, data, Options(40), new RunDirectory(quietRun.Path)).Train();
+        FolderTraining.Create(quiet, data, Options(40), quietRun.Path).Train();
 
         using var stressed = new GptModel(Config, seed: 1);
         using (new GarbageCollectionPressure())
         {
             // A collection between steps as well: whatever a step left without an owner is finalized
             // while the next step's native calls run.
-            new Trainer(stressed, data, Options(40), new RunDirectory(stressedRun.Path)).Train(new InlineProgress<TrainingProgress>(_ => GC.Collect()));
+            FolderTraining.Create(stressed, data, Options(40), stressedRun.Path).Train(new InlineProgress<TrainingProgress>(_ => GC.Collect()));
             var generator = new TextGenerator(stressed, data.Tokenizer);
             for (var i = 0; i < 5; i++)
             {

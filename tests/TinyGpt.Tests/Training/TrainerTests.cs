@@ -58,20 +58,21 @@ public class TrainerTests
         var options = QuickOptions(12);
 
         using var straight = new GptModel(Config with { Dropout = 0.1 }, seed: 2);
-        new Trainer(straight, data, options, new RunDirectory(straightRun.Path)).Train();
+        FolderTraining.Create(straight, data, options, straightRun.Path).Train();
 
         using (var first = new GptModel(Config with { Dropout = 0.1 }, seed: 2))
         {
             var half = options.Clone();
             half.MaxSteps = 12;
             using var cts = new CancellationTokenSource();
-            var trainer = new Trainer(first, data, half, new RunDirectory(splitRun.Path)) { AfterStep = step => { if (step == 6) cts.Cancel(); } };
-            FluentActions.Invoking(() => trainer.Train(cancellationToken: cts.Token)).Should().Throw<OperationCanceledException>();
+            var trainer = FolderTraining.Create(first, data, half, splitRun.Path);
+            var cancelAtSix = new InlineProgress<TrainingProgress>(p => { if (p.Step == 6) cts.Cancel(); });
+            FluentActions.Invoking(() => trainer.Train(cancelAtSix, cts.Token)).Should().Throw<TrainingStoppedException>().Which.Step.Should().Be(6);
         }
 
         using var resumed = new GptModel(Config with { Dropout = 0.1 }, seed: 99);
-        var resumer = new Trainer(resumed, data, options, new RunDirectory(splitRun.Path));
-        resumer.ResumeFromLatest().Should().BeTrue();
+        var resumer = FolderTraining.Create(resumed, data, options, splitRun.Path);
+        resumer.ResumeFromLatest();
         resumer.Train();
 
         var a = straight.NamedParameters().ToDictionary(p => p.Name, p => p.Parameter);
@@ -89,11 +90,11 @@ public class TrainerTests
         using var run = new TempDirectory();
         using var model = new GptModel(Config, seed: 3);
         using var cts = new CancellationTokenSource();
-        var trainer = new Trainer(model, RepeatedText(), QuickOptions(50), new RunDirectory(run.Path)) { AfterStep = step => { if (step == 4) cts.Cancel(); } };
-        var act = async () => await trainer.TrainAsync(cancellationToken: cts.Token);
-        await act.Should().ThrowAsync<OperationCanceledException>();
+        var trainer = FolderTraining.Create(model, RepeatedText(), QuickOptions(50), run.Path);
+        var act = async () => await trainer.TrainAsync(new InlineProgress<TrainingProgress>(p => { if (p.Step == 4) cts.Cancel(); }), cts.Token);
+        (await act.Should().ThrowAsync<TrainingStoppedException>()).Which.CheckpointPath.Should().EndWith("step-00000004.safetensors");
 
-        var store = new CheckpointStore(new RunDirectory(run.Path).CheckpointsDirectory);
+        var store = new CheckpointStore(FolderTraining.CheckpointsOf(run.Path));
         store.LatestPath.Should().NotBeNull();
         CheckpointStore.ReadState(store.LatestPath!).Step.Should().Be(4);
         using var loaded = CheckpointStore.LoadModel(store.LatestPath!);
@@ -108,8 +109,8 @@ public class TrainerTests
         var options = QuickOptions(6);
         options.CheckpointInterval = 3;
         options.KeepCheckpoints = 3;
-        new Trainer(model, RepeatedText(), options, new RunDirectory(run.Path)).Train();
-        var store = new CheckpointStore(new RunDirectory(run.Path).CheckpointsDirectory, 3);
+        FolderTraining.Create(model, RepeatedText(), options, run.Path).Train();
+        var store = new CheckpointStore(FolderTraining.CheckpointsOf(run.Path), 3);
         var files = store.List();
         files.Should().HaveCount(2);
         var bytes = File.ReadAllBytes(files[^1]);
@@ -141,20 +142,20 @@ public class TrainerTests
         using var run = new TempDirectory();
         using (var model = new GptModel(Config, seed: 4))
         {
-            new Trainer(model, RepeatedText(), QuickOptions(2), new RunDirectory(run.Path)).Train();
+            FolderTraining.Create(model, RepeatedText(), QuickOptions(2), run.Path).Train();
         }
 
         using var other = new GptModel(Config with { LayerCount = 3 });
-        var trainer = new Trainer(other, RepeatedText(), QuickOptions(4), new RunDirectory(run.Path));
-        trainer.ResumeFromLatest().Should().BeTrue();
-        FluentActions.Invoking(() => trainer.Train()).Should().Throw<InvalidDataException>().WithMessage("*configuration*");
+        var trainer = FolderTraining.Create(other, RepeatedText(), QuickOptions(4), run.Path);
+        trainer.ResumeFromLatest();
+        FluentActions.Invoking(() => trainer.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*configuration*");
 
         using var same = new GptModel(Config);
         var tokenizer = new ByteTokenizer(fingerprint: "another");
         var otherTokens = new TrainingData(RepeatedText().Train, tokenizer);
-        var trainer2 = new Trainer(same, otherTokens, QuickOptions(4), new RunDirectory(run.Path));
+        var trainer2 = FolderTraining.Create(same, otherTokens, QuickOptions(4), run.Path);
         trainer2.ResumeFromLatest();
-        FluentActions.Invoking(() => trainer2.Train()).Should().Throw<InvalidDataException>().WithMessage("*tokenizer*");
+        FluentActions.Invoking(() => trainer2.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*tokenizer*");
     }
 
     [Fact]
@@ -189,7 +190,7 @@ public class TrainerTests
     }
 
     private static double[] TrainLosses(string run) =>
-        File.ReadLines(new RunDirectory(run).MetricsPath)
+        File.ReadLines(FolderTraining.MetricsOf(run))
             .Select(line => JsonDocument.Parse(line).RootElement)
             .Where(e => e.GetProperty("type").GetString() == "train")
             .Select(e => e.GetProperty("loss").GetDouble())

@@ -1,12 +1,12 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using TinyGpt.Modeling;
 using TinyGpt.Serialization;
+using TinyGpt.Validation;
 using TorchSharp;
 using static TorchSharp.torch;
 
-namespace TinyGpt.Checkpoints;
+namespace TinyGpt.Interchange;
 
 /// <summary>
 /// Exchanges weights with the Hugging Face GPT-2 format: a <c>model.safetensors</c> with the
@@ -15,7 +15,7 @@ namespace TinyGpt.Checkpoints;
 /// projections as Conv1D, <c>[in, out]</c>, where TinyGpt's linear layers are <c>[out, in]</c>,
 /// so those matrices are transposed on the way out and back.
 /// </summary>
-public static partial class Gpt2SafeTensors
+public static partial class HuggingFaceGpt2
 {
     /// <summary>Writes <paramref name="model"/> as a GPT-2 <c>model.safetensors</c> plus <c>config.json</c> in <paramref name="directory"/>.</summary>
     /// <exception cref="ArgumentException">The model has no biases or untied embeddings, which GPT-2 cannot express.</exception>
@@ -52,7 +52,7 @@ public static partial class Gpt2SafeTensors
             ["attn_pdrop"] = config.Dropout,
             ["tie_word_embeddings"] = true,
         };
-        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        AtomicFile.WriteAllText(Path.Combine(directory, "config.json"), json.ToJsonString(JsonDefaults.Options));
     }
 
     /// <summary>
@@ -84,7 +84,7 @@ public static partial class Gpt2SafeTensors
             HeadCount = Read("n_head"),
             Dropout = 0,
         };
-        var content = SafeTensorsFile.Read(weightsPath);
+        using var content = SafeTensorsFile.Open(weightsPath);
         var model = new GptModel(config.EnsureValid());
         using (no_grad())
         {

@@ -1,4 +1,4 @@
-namespace TinyGpt.Checkpoints;
+namespace TinyGpt.Training;
 
 /// <summary>Where a run stands, as saved in a checkpoint: enough to continue exactly where it stopped.</summary>
 public sealed record TrainerState
