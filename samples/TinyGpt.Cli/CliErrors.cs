@@ -82,9 +82,11 @@ internal static partial class CliErrors
         }
         catch (TrainingStoppedException stopped)
         {
-            Console.Error.WriteLine(stopped.CheckpointPath is { } checkpoint
-                ? $"tinygpt: stopped after step {stopped.Step}; the checkpoint {checkpoint} holds it. Continue with the same 'tinygpt train' command and --resume."
-                : $"tinygpt: stopped after step {stopped.Step}; nothing was saved.");
+            Console.Error.WriteLine(!stopped.CheckpointSaved
+                ? $"tinygpt: stopped after step {stopped.Step}; nothing was saved."
+                : stopped.CheckpointPath is { } checkpoint
+                    ? $"tinygpt: stopped after step {stopped.Step}; the checkpoint {checkpoint} holds it. Continue with the same 'tinygpt train' command and --resume."
+                    : $"tinygpt: stopped after step {stopped.Step} with the other ranks; rank 0 saved the checkpoint.");
             return StopSignals.Current?.ExitCode ?? 130;
         }
         catch (OperationCanceledException)
@@ -146,9 +148,12 @@ internal static partial class CliErrors
     }
 
     // "Invalid TrainingOptions: LearningRate must be ..." reads "--lr must be ..." on the command line.
+    // A compound name (LearningRate, TrainSplit) is a setting wherever it stands; a plain word
+    // (Device, Dropout) only as the subject of a problem, since it may also start a sentence.
     private static string WithFlags(string message)
     {
         var text = InvalidPrefix().Replace(message, string.Empty);
+        text = CompoundName().Replace(text, m => Flags.TryGetValue(m.Value, out var flag) ? flag : m.Value);
         return SettingName().Replace(text, m => Flags.TryGetValue(m.Value, out var flag) ? flag : m.Value);
     }
 
@@ -172,7 +177,10 @@ internal static partial class CliErrors
     [GeneratedRegex(@" \(Parameter '[^']*'\)$", RegexOptions.CultureInvariant)]
     private static partial Regex ParameterSuffix();
 
+    [GeneratedRegex(@"\b[A-Z][a-z]+(?:[A-Z][a-z]+)+\b", RegexOptions.CultureInvariant)]
+    private static partial Regex CompoundName();
+
     // A setting named as the subject of a problem ("LearningRate must be ...", "HeadCount (6)").
-    [GeneratedRegex(@"\b[A-Z][A-Za-z]+\b(?= (must|is|\(|=))", RegexOptions.CultureInvariant)]
+    [GeneratedRegex(@"\b[A-Z][A-Za-z]+\b(?= (must|is|\(|-?\d))", RegexOptions.CultureInvariant)]
     private static partial Regex SettingName();
 }

@@ -22,8 +22,8 @@ internal sealed class ConsoleLogger(LogLevel minimum) : ILogger
         var time = DateTime.Now.ToString("HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
         if (!CliErrors.Interactive)
         {
-            // One unwrapped line per message, so logs stay greppable.
-            Console.Out.WriteLine($"{time} {message}");
+            // One unwrapped line per message, so logs stay greppable; written off the training thread.
+            BackgroundLineWriter.Instance.WriteLine($"{time} {message}");
             return;
         }
 

@@ -45,4 +45,6 @@ if (parsed.Errors.Count > 0)
     return CliErrors.ReportParseErrors(parsed);
 }
 
-return await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
+var exitCode = await parsed.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null }, signals.Token).ConfigureAwait(false);
+BackgroundLineWriter.Instance.Dispose();
+return exitCode;

@@ -102,7 +102,7 @@ internal sealed record TrainSettings
         {
             if (ModelFlagsGiven.Count > 0 && saved != requested)
             {
-                throw new ArgumentException($"--resume continues the run's own model ({Describe(saved)}, from its config.json), but {string.Join(", ", ModelFlagsGiven)} asked for {Describe(requested)}. Leave out the model options to resume, or train a new run folder.");
+                throw new ArgumentException($"--resume continues the run's own model ({Describe(saved)}, from its config.json); {string.Join(" and ", ModelFlagsGiven)} would change it. Leave out the model options to resume, or train a new run folder.");
             }
 
             return saved.EnsureValid();

@@ -21,14 +21,30 @@ internal static class CliRunner
         }
     }
 
-    public static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] args)
+    public static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] args) => Run(timeout, unprivileged: false, args);
+
+    /// <summary>As <see cref="Run(TimeSpan, string[])"/>, as the unprivileged user <c>nobody</c> when the tests run as root (so that file permissions apply).</summary>
+    public static (int ExitCode, string Output, string Error) RunUnprivileged(TimeSpan timeout, params string[] args) => Run(timeout, unprivileged: Environment.UserName == "root", args);
+
+    private static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, bool unprivileged, string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(unprivileged ? "setpriv" : "dotnet")
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (unprivileged)
+        {
+            foreach (var arg in new[] { "--reuid=65534", "--regid=65534", "--clear-groups", "dotnet" })
+            {
+                start.ArgumentList.Add(arg);
+            }
+
+            start.Environment["HOME"] = Path.GetTempPath();
+            start.Environment["DOTNET_CLI_HOME"] = Path.GetTempPath();
+        }
+
         start.ArgumentList.Add(Path.Combine(CliDirectory, "TinyGpt.Cli.dll"));
         foreach (var arg in args)
         {

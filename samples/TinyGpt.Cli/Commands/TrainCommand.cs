@@ -120,6 +120,7 @@ internal static class TrainCommand
                 ? await TrainWithProgressBarAsync(trainer, cancellationToken).ConfigureAwait(false)
                 : await trainer.TrainAsync(null, cancellationToken).ConfigureAwait(false);
             logger.LogInformation("Saved the model to {Model}, the last checkpoint to {Checkpoint} and the loss curve to {Curve}.", run.ModelPath, result.CheckpointPath, run.LossCurvePath);
+            BackgroundLineWriter.Instance.Flush(TimeSpan.FromSeconds(5));
             return result;
         }).ConfigureAwait(false);
     }

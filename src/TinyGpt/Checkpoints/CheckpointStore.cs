@@ -182,7 +182,7 @@ public sealed class CheckpointStore : ITrainingCheckpoints
         var saved = ModelFile.ReadConfig(content, path);
         if (saved != config)
         {
-            throw new CheckpointMismatchException($"The checkpoint '{path}' was saved from a model with configuration {saved}, but this run's model is {config}. Resume with the same model settings, or train a new run.");
+            throw new CheckpointMismatchException($"The checkpoint '{path}' was saved from another model than this run's: {Differences(saved, config)}. Resume with the same model settings, or train a new run.");
         }
 
         var fingerprint = content.Metadata.GetValueOrDefault(TokenizerKey);
@@ -192,6 +192,23 @@ public sealed class CheckpointStore : ITrainingCheckpoints
         }
 
         return ParseState(content, path);
+    }
+
+    private static string Differences(GptConfig saved, GptConfig wanted)
+    {
+        var fields = new (string Name, object Saved, object Wanted)[]
+        {
+            (nameof(GptConfig.VocabSize), saved.VocabSize, wanted.VocabSize),
+            (nameof(GptConfig.ContextLength), saved.ContextLength, wanted.ContextLength),
+            (nameof(GptConfig.EmbeddingSize), saved.EmbeddingSize, wanted.EmbeddingSize),
+            (nameof(GptConfig.LayerCount), saved.LayerCount, wanted.LayerCount),
+            (nameof(GptConfig.HeadCount), saved.HeadCount, wanted.HeadCount),
+            (nameof(GptConfig.Dropout), saved.Dropout, wanted.Dropout),
+            (nameof(GptConfig.Bias), saved.Bias, wanted.Bias),
+            (nameof(GptConfig.TieEmbeddings), saved.TieEmbeddings, wanted.TieEmbeddings),
+        };
+        var different = fields.Where(f => !Equals(f.Saved, f.Wanted)).Select(f => $"{f.Name} {f.Saved} in the checkpoint, {f.Wanted} now").ToList();
+        return different.Count > 0 ? string.Join(", ", different) : $"{saved} in the checkpoint, {wanted} now";
     }
 
     private static SafeTensorsContent Open(string path, bool verify)

@@ -1,4 +1,5 @@
 using TinyGpt.Runs;
+using TinyGpt.Serialization;
 using TinyGpt.Text;
 
 namespace TinyGpt.Hosting;
@@ -80,7 +81,7 @@ public sealed class CorpusSource
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             if (!File.Exists(path) || File.ReadAllText(path) != text)
             {
-                Serialization.AtomicFile.WriteAllText(path, text);
+                AtomicFile.WriteAllText(path, text);
             }
 
             options.TextFiles = [path];

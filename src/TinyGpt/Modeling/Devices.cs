@@ -1,34 +1,27 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Modeling;
 
 /// <summary>Turns a device name (<c>cpu</c>, <c>cuda</c>, <c>cuda:N</c>) into a TorchSharp device, with a clear error when it cannot be used here.</summary>
-public static class Devices
+public static partial class Devices
 {
     /// <summary>The device named <paramref name="name"/>, checked to be usable in this process.</summary>
     /// <exception cref="ArgumentException">The name is not a device, or CUDA was asked for and this process cannot use it (the message says what to install).</exception>
     public static Device Resolve(string name)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        Device device;
-        try
+        var match = DeviceName().Match(name.Trim());
+        if (!match.Success)
         {
-            device = torch.device(name);
-        }
-        catch (ArgumentException ex)
-        {
-            throw new ArgumentException($"'{name}' is not a device: use cpu, cuda or cuda:N. ({ex.Message})", nameof(name), ex);
+            throw new ArgumentException($"'{name}' is not a device: use cpu, cuda or cuda:N.", nameof(name));
         }
 
-        if (device.type == DeviceType.CPU)
+        if (match.Groups["type"].Value.Equals("cpu", StringComparison.OrdinalIgnoreCase))
         {
-            return device;
-        }
-
-        if (device.type != DeviceType.CUDA)
-        {
-            throw new ArgumentException($"Device '{name}' is not supported: TinyGpt trains and generates on cpu or cuda.", nameof(name));
+            return torch.CPU;
         }
 
         bool available;
@@ -52,11 +45,15 @@ public static class Devices
                 nameof(name));
         }
 
-        if (device.index >= torch.cuda.device_count())
+        var index = match.Groups["index"].Success ? int.Parse(match.Groups["index"].Value, CultureInfo.InvariantCulture) : 0;
+        if (index >= torch.cuda.device_count())
         {
             throw new ArgumentException($"Device '{name}' does not exist: this machine has {torch.cuda.device_count()} CUDA device(s), numbered from 0.", nameof(name));
         }
 
-        return device;
+        return torch.device(name.Trim().ToLowerInvariant());
     }
+
+    [GeneratedRegex(@"^(?<type>cpu|cuda)(:(?<index>\d+))?$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
+    private static partial Regex DeviceName();
 }

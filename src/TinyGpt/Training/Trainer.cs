@@ -185,7 +185,7 @@ public sealed class Trainer
         {
             Logger.LogWarning("Stopping at step {Step}: saving a checkpoint of it.", state.Step);
             lastCheckpoint = SaveCheckpoint(null);
-            return new TrainingStoppedException(state.Step, Checkpoints is null ? null : lastCheckpoint, cancellationToken);
+            return new TrainingStoppedException(state.Step, Checkpoints is not null && Collective.IsPrimary ? lastCheckpoint : null, Checkpoints is not null, cancellationToken);
         }
 
         // Train: one optimizer step after another, each followed by what is due at it.

@@ -8,13 +8,20 @@ namespace TinyGpt.Training;
 public sealed class TrainingStoppedException : OperationCanceledException
 {
     /// <summary>Creates the exception for a stop after <paramref name="step"/> optimizer steps.</summary>
-    public TrainingStoppedException(int step, string? checkpointPath, CancellationToken cancellationToken)
-        : base(checkpointPath is null
+    /// <param name="step">The step training stopped after.</param>
+    /// <param name="checkpointPath">The checkpoint written, on the rank that writes files.</param>
+    /// <param name="checkpointSaved">Whether a checkpoint of the step was written (by this rank or by rank 0).</param>
+    /// <param name="cancellationToken">The token that stopped it.</param>
+    public TrainingStoppedException(int step, string? checkpointPath, bool checkpointSaved, CancellationToken cancellationToken)
+        : base(!checkpointSaved
             ? $"Training stopped after step {step}; no checkpoint was written."
-            : $"Training stopped after step {step}; the checkpoint '{checkpointPath}' holds it.", cancellationToken)
+            : checkpointPath is null
+                ? $"Training stopped after step {step}; rank 0 saved the checkpoint of it."
+                : $"Training stopped after step {step}; the checkpoint '{checkpointPath}' holds it.", cancellationToken)
     {
         Step = step;
         CheckpointPath = checkpointPath;
+        CheckpointSaved = checkpointSaved;
     }
 
     /// <summary>Creates the exception.</summary>
@@ -37,6 +44,9 @@ public sealed class TrainingStoppedException : OperationCanceledException
     /// <summary>Optimizer steps completed when training stopped.</summary>
     public int Step { get; }
 
-    /// <summary>The checkpoint written when training stopped (on the rank that writes files); null when none was.</summary>
+    /// <summary>The checkpoint written when training stopped, on the rank that writes files (rank 0); null elsewhere, or when none was.</summary>
     public string? CheckpointPath { get; }
+
+    /// <summary>Whether a checkpoint of <see cref="Step"/> was written, by this rank or by rank 0.</summary>
+    public bool CheckpointSaved { get; }
 }

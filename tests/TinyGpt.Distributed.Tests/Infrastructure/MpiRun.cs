@@ -37,6 +37,20 @@ internal static class MpiRun
     public static MpiRunResult Launch(IReadOnlyList<string> mpirunOptions, int ranks, string assembly, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, string[] args, IReadOnlyList<string>? launchPrefix = null) =>
         Launch(Launcher.Value, mpirunOptions, ranks, assembly, timeout, environment, args, launchPrefix);
 
+    /// <summary>Starts <c>mpirun [mpirunOptions] -np ranks tinygpt args</c> and returns at once, for tests that signal the job while it runs.</summary>
+    public static MpiJob StartCli(int ranks, IReadOnlyList<string> mpirunOptions, params string[] args)
+    {
+        var (mpirun, isOpenMpi) = Launcher.Value;
+        var start = new ProcessStartInfo(mpirun);
+        IEnumerable<string> arguments = isOpenMpi ? ["--allow-run-as-root", "--oversubscribe", .. mpirunOptions] : mpirunOptions;
+        foreach (var argument in arguments.Concat(["-np", ranks.ToString(System.Globalization.CultureInfo.InvariantCulture), DotnetHost(), CliPath()]).Concat(args))
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        return new MpiJob(start);
+    }
+
     /// <summary>Runs the test host under MPICH's Hydra launcher at <paramref name="mpiexec"/> (for example <c>/usr/bin/mpiexec.mpich</c>).</summary>
     public static MpiRunResult TestHostUnderMpich(string mpiexec, int ranks, TimeSpan timeout, params string[] args) =>
         Launch((mpiexec, false), [], ranks, TestHostPath(), timeout, new Dictionary<string, string>(), args, null);

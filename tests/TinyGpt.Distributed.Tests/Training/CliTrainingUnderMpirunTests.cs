@@ -22,6 +22,7 @@ public sealed class CliTrainingUnderMpirunTests
         var train = MpiRun.Cli(2, Timeout, "train", "--run", run, "--preset", "tiny", "--context", "32", "--batch-size", "4", "--max-steps", "6", "--eval-interval", "3", "--log-interval", "1", "--threads", "1");
         train.ExitCode.Should().Be(0, train.ToString());
         train.Output.Should().Contain("2 rank(s) x batch 4 x accumulation 1 = global batch 8", "the log states the global batch");
+        train.Output.Should().NotContain("\u001b", "logs under mpirun are plain text, without terminal control codes");
         File.Exists(Path.Combine(run, "model.safetensors")).Should().BeTrue();
         File.Exists(Path.Combine(run, "loss.png")).Should().BeTrue();
         File.ReadLines(Path.Combine(run, "metrics.jsonl")).Count(line => line.Contains("\"type\":\"train\"", StringComparison.Ordinal))

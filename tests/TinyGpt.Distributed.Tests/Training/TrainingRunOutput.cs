@@ -1,5 +1,5 @@
-using TinyGpt.Checkpoints;
 using System.Text.Json;
+using TinyGpt.Checkpoints;
 using TinyGpt.Modeling;
 
 namespace TinyGpt.Distributed.Tests.Training;

@@ -85,7 +85,7 @@ public sealed class DataSnippetTests : IDisposable
         var saved = new BatchPosition(0, 2);
 
         #region docs/data.md#training-batches
-        var sampler = new TokenBatchSource(tokens, new TokenBatchSourceOptions
+        var batches = new TokenBatchSource(tokens, new TokenBatchSourceOptions
         {
             ContextLength = 256,
             BatchSize = 16,
@@ -94,10 +94,10 @@ public sealed class DataSnippetTests : IDisposable
             Rank = collective.Rank,
             WorldSize = collective.WorldSize,
         });
-        sampler.Seek(saved);                              // resume from a BatchPosition saved earlier (optional)
-        TokenBatch batch = sampler.NextBatch();           // or NextBatch(Span<long>) into your own buffer
+        batches.Seek(saved);                              // resume from a BatchPosition saved earlier (optional)
+        TokenBatch batch = batches.NextBatch();           // or NextBatch(Span<long>) into your own buffer
         var (input, target) = batch.ToTensors(device);    // int64 [B, T] each
-        BatchPosition position = sampler.Position;      // save it with your checkpoint after the step
+        BatchPosition position = batches.Position;        // save it with your checkpoint after the step
         #endregion
 
         input.shape.Should().Equal(16, 256);
@@ -107,7 +107,7 @@ public sealed class DataSnippetTests : IDisposable
         batch.Input(3)[1..].ToArray().Should().Equal(batch.Target(3)[..^1].ToArray(), "the target is the input shifted by one");
         position.Should().Be(new BatchPosition(0, 3));
 
-        var fresh = new TokenBatchSource(tokens, sampler.Options);
+        var fresh = new TokenBatchSource(tokens, batches.Options);
         var again = new long[batch.Tokens.Length];
         fresh.ReadBatch(saved, again);
         again.Should().Equal(batch.Tokens, "a batch is a pure function of the seed and the position");

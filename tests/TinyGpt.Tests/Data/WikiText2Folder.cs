@@ -1,14 +1,23 @@
+using TinyGpt.Text;
+
 namespace TinyGpt.Tests.Data;
 
 /// <summary>
-/// Finds the real WikiText-2 raw files: <c>TINYGPT_WIKITEXT2_DIR</c>, else <c>shared/data/wikitext-2-raw</c>
-/// beside some ancestor of the test's folder (in CI, <c>&lt;clone&gt;/../shared/data/wikitext-2-raw</c>).
+/// Finds the real WikiText-2 raw files, in this order: <c>TINYGPT_WIKITEXT2_DIR</c>;
+/// <c>shared/data/wikitext-2-raw</c> beside some ancestor of the test's folder (this repository's
+/// machines keep it next to the clone); the product's own download cache (<c>TINYGPT_CACHE</c> or
+/// <c>~/.cache/tinygpt</c>, where the main job puts it); and otherwise it downloads WikiText-2 into
+/// that cache, checked against the pinned hashes, exactly as the main job does.
 /// </summary>
 internal static class WikiText2Folder
 {
     public const string EnvironmentVariable = "TINYGPT_WIKITEXT2_DIR";
 
-    public static string Locate()
+    private static readonly Lazy<string> Found = new(Find, LazyThreadSafetyMode.ExecutionAndPublication);
+
+    public static string Locate() => Found.Value;
+
+    private static string Find()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
         if (!string.IsNullOrWhiteSpace(fromEnvironment))
@@ -27,8 +36,17 @@ internal static class WikiText2Folder
             }
         }
 
-        throw new DirectoryNotFoundException(
-            $"The WikiText-2 raw files were not found: no 'shared/data/wikitext-2-raw' beside any ancestor of '{AppContext.BaseDirectory}'. " +
-            $"Put wiki.valid.raw and wiki.test.raw there (next to the repository clone) or set {EnvironmentVariable}.");
+        // The product's cache: a cache hit, or a download with the pinned hashes.
+        try
+        {
+            return new WikiTextDownloader().GetCorpusAsync(WikiTextDataset.WikiText2Raw).GetAwaiter().GetResult().Folder;
+        }
+        catch (DataDownloadException ex)
+        {
+            throw new DirectoryNotFoundException(
+                $"The WikiText-2 raw files were not found (no {EnvironmentVariable}, no 'shared/data/wikitext-2-raw' beside an ancestor of '{AppContext.BaseDirectory}', " +
+                $"nothing in the cache {DataCacheDirectory.Resolve()}) and downloading them failed: {ex.Message}",
+                ex);
+        }
     }
 }

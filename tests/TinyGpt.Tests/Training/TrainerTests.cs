@@ -148,7 +148,7 @@ public class TrainerTests
         using var other = new GptModel(Config with { LayerCount = 3 });
         var trainer = FolderTraining.Create(other, RepeatedText(), QuickOptions(4), run.Path);
         trainer.ResumeFromLatest();
-        FluentActions.Invoking(() => trainer.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*configuration*");
+        FluentActions.Invoking(() => trainer.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*another model*LayerCount 2 in the checkpoint, 3 now*");
 
         using var same = new GptModel(Config);
         var tokenizer = new ByteTokenizer(fingerprint: "another");

@@ -4,9 +4,9 @@ using TinyGpt.Modeling;
 using TinyGpt.Serialization;
 using static TorchSharp.torch;
 
-namespace TinyGpt.Tests.Checkpoints;
+namespace TinyGpt.Tests.Interchange;
 
-public sealed class Gpt2SafeTensorsTests : IDisposable
+public sealed class HuggingFaceGpt2Tests : IDisposable
 {
     private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 50, ContextLength = 16, EmbeddingSize = 24, LayerCount = 2, HeadCount = 3 };
     private readonly string _folder = Path.Combine(Path.GetTempPath(), "tinygpt-gpt2-" + Guid.NewGuid().ToString("N"));

@@ -1,0 +1,112 @@
+namespace TinyGpt.Cli.Tests;
+
+/// <summary>
+/// What the CLI says when something is wrong or not what was asked: one plain message with the
+/// way out, in the CLI's own terms, never a stack trace or a .NET type name, and nothing silent.
+/// </summary>
+public sealed class CliMessagesTests : IDisposable
+{
+    private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(3);
+    private readonly SmallRun _run = new();
+
+    public void Dispose() => _run.Dispose();
+
+    [Fact]
+    public void Parse_errors_say_what_kind_of_value_was_expected_and_usage_says_tinygpt()
+    {
+        var (code, output, error) = CliRunner.Run(Timeout, "train", "--run", _run.Run, "--max-steps", "abc");
+        code.Should().Be(2);
+        error.Should().Contain("'abc'").And.Contain("--max-steps").And.Contain("whole number").And.NotContain("System.").And.NotContain("Nullable");
+        output.Trim().Should().BeEmpty("a parse error prints the error and a pointer to --help, not the whole help");
+        error.Should().Contain("tinygpt train --help");
+
+        var (presetCode, _, presetError) = CliRunner.Run(Timeout, "train", "--run", _run.Run, "--preset", "huge");
+        presetCode.Should().Be(2);
+        presetError.Should().Contain("huge").And.Contain("tiny").And.Contain("small").And.Contain("seed");
+
+        var (_, help, _) = CliRunner.Run(Timeout, "train", "--help");
+        help.Should().Contain("tinygpt train [options]").And.NotContain("TinyGpt.Cli");
+    }
+
+    [Fact]
+    public void Library_settings_are_named_by_their_flags()
+    {
+        var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--lr", "NaN"));
+        code.Should().Be(2);
+        error.Should().Contain("--lr must be a positive number").And.NotContain("LearningRate").And.NotContain("TrainingOptions");
+    }
+
+    [Fact]
+    public void Asking_for_cuda_on_the_cpu_build_says_what_to_install()
+    {
+        var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--max-steps", "2", "--device", "cuda"));
+        code.Should().NotBe(0);
+        error.Should().Contain("TorchSharp-cuda").And.Contain("driver").And.NotContain("Trace from LoadNativeBackend");
+    }
+
+    [Fact]
+    public void A_prompt_longer_than_the_context_is_refused_with_the_way_out_and_accepted_when_asked_for()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));
+        var prompt = string.Join(' ', Enumerable.Repeat("the quick brown fox", 20));
+
+        var (code, _, error) = CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", prompt, "--max-new-tokens", "5");
+        code.Should().NotBe(0, "the model's context is 32 tokens");
+        error.Should().Contain("context of 32").And.Contain("--keep-last-tokens").And.Contain("--max-new-tokens");
+
+        var (_, text, _) = SmallRun.Expect(CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", prompt, "--max-new-tokens", "5", "--keep-last-tokens", "--seed", "1"));
+        text.Should().StartWith(prompt);
+    }
+
+    [Fact]
+    public void An_empty_prompt_says_it_starts_a_new_document()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));
+        var (_, _, error) = SmallRun.Expect(CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--max-new-tokens", "5", "--seed", "1"));
+        error.Should().Contain("the prompt is empty").And.Contain("new document");
+    }
+
+    [Fact]
+    public void A_vocabulary_the_text_cannot_fill_is_reported_with_the_size_reached()
+    {
+        var (_, _, error) = SmallRun.Expect(CliRunner.Run(Timeout, "prepare", "--run", Path.Combine(_run.Folder, "big-vocab"), "--text", _run.TextFile, "--vocab-size", "5000"));
+        error.Should().Contain("warning: the tokenizer has").And.Contain("not the 5,000 asked for");
+    }
+
+    [Fact]
+    public void Ddp_check_outside_mpi_says_it_ran_one_process_and_fails_unless_asked_for_one_rank()
+    {
+        var (code, _, error) = CliRunner.Run(Timeout, "ddp-check", "--quick");
+        code.Should().Be(1);
+        error.Should().Contain("one process").And.Contain("mpirun").And.Contain("--single-rank");
+
+        var (_, output, _) = SmallRun.Expect(CliRunner.Run(Timeout, "ddp-check", "--quick", "--single-rank"));
+        output.Should().Contain("PASSED (one rank, without MPI)");
+    }
+
+    [Fact]
+    [System.Runtime.Versioning.SupportedOSPlatform("linux")]
+    public void A_run_folder_this_user_may_not_write_gives_a_plain_permission_error()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));
+        foreach (var path in Directory.EnumerateFileSystemEntries(_run.Run, "*", SearchOption.AllDirectories).Append(_run.Run))
+        {
+            File.SetUnixFileMode(path, File.GetUnixFileMode(path) & ~(UnixFileMode.UserWrite | UnixFileMode.GroupWrite | UnixFileMode.OtherWrite));
+        }
+
+        try
+        {
+            // Root may write anyway, so the command runs as an unprivileged user when the tests run as root.
+            var (code, _, error) = CliRunner.RunUnprivileged(Timeout, _run.Train("--max-steps", "4", "--resume"));
+            code.Should().Be(1);
+            error.Should().Contain("permission denied").And.Contain("--run").And.NotContain("   at ").And.NotContain("UnauthorizedAccessException");
+        }
+        finally
+        {
+            foreach (var path in Directory.EnumerateFileSystemEntries(_run.Run, "*", SearchOption.AllDirectories).Append(_run.Run))
+            {
+                File.SetUnixFileMode(path, File.GetUnixFileMode(path) | UnixFileMode.UserWrite);
+            }
+        }
+    }
+}
