@@ -17,7 +17,7 @@ internal static partial class CliOptions
 
     public static Option<string> Dataset() => Choice("--dataset", "WikiText variant to download (or to check a --data-dir against).", WikiTextDataset.WikiText2Raw.ShortName, WikiTextDataset.BuiltIn.Select(d => d.ShortName));
 
-    public static Option<string> Tokenizer() => Choice("--tokenizer", "bpe (train one on the training split) or gpt2 (the pretrained GPT-2 tokenizer).", "bpe", Enum.GetNames<TokenizerKind>().Select(n => n.ToLowerInvariant()));
+    public static Option<string> Tokenizer() => Choice("--tokenizer", "bpe (train one on the training split) or gpt2 (the pretrained GPT-2 tokenizer).", "bpe", Enum.GetNames<TokenizerKind>().Where(n => n != nameof(TokenizerKind.Folder)).Select(n => n.ToLowerInvariant()));
 
     public static Option<string> Method() => Choice("--method", "How to choose each token.", "top-k", ["greedy", "top-k", "top-p"]);
 

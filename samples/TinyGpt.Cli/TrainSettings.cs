@@ -1,3 +1,4 @@
+using TinyGpt.Interchange;
 using TinyGpt.Modeling;
 using TinyGpt.Runs;
 using TinyGpt.Training;
@@ -58,6 +59,8 @@ internal sealed record TrainSettings
 
     public int? EvalStride { get; init; }
 
+    public string? InitFrom { get; init; }
+
     /// <summary>The model options given on the command line (a resumed run must not contradict its config.json).</summary>
     public IReadOnlyList<string> ModelFlagsGiven { get; init; } = [];
 
@@ -81,6 +84,9 @@ internal sealed record TrainSettings
         MinLearningRate = MinLearningRate,
         WeightDecay = WeightDecay,
         EvalStride = EvalStride,
+        InitFrom = InitFrom is null ? null : Path.GetFullPath(InitFrom),
+        // The weights fix the model's positions; --context then trains on shorter windows.
+        ContextLength = InitFrom is null ? null : Context,
     }.EnsureValid();
 
     /// <summary>
@@ -90,6 +96,18 @@ internal sealed record TrainSettings
     /// <exception cref="ArgumentException">The shape is invalid, or a resumed run was given model options that contradict it.</exception>
     public GptConfig ResolveConfig(RunFolder run)
     {
+        if (InitFrom is not null && !(Resume && run.ReadConfig() is not null))
+        {
+            var shapeFlags = ModelFlagsGiven.Where(f => f is not "--dropout" and not "--context").ToList();
+            if (shapeFlags.Count > 0)
+            {
+                throw new ArgumentException($"--init-from takes the model's shape from '{InitFrom}'; {string.Join(" and ", shapeFlags)} would change it. Leave them out (--context may shorten the training windows, --dropout may change the dropout).");
+            }
+
+            var pretrained = ModelLoader.ReadConfig(InitFrom);
+            return (pretrained with { Dropout = Dropout ?? pretrained.Dropout }).EnsureValid();
+        }
+
         var requested = (GptConfig.FromPreset(Preset) with { VocabSize = run.Tokenizer.VocabSize }) with
         {
             ContextLength = Context ?? GptConfig.FromPreset(Preset).ContextLength,

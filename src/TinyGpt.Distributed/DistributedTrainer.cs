@@ -4,6 +4,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Microsoft.Extensions.Logging;
+using TinyGpt.Interchange;
 using TinyGpt.Modeling;
 using TinyGpt.Runs;
 using TinyGpt.Training;
@@ -64,6 +65,7 @@ public sealed class DistributedTrainer : IDisposable
             Checkpoints = checkpoints,
             Observers = [.. observers ?? []],
             Sampler = sampler,
+            InitialWeights = PretrainedWeights.Instance,
         };
     }
 

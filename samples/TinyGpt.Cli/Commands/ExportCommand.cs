@@ -8,7 +8,7 @@ namespace TinyGpt.Cli.Commands;
 internal static class ExportCommand
 {
     public static readonly Option<string> Run = new("--run") { Description = "The run folder.", Required = true };
-    public static readonly Option<string> Output = new("--output") { Description = "Folder to write model.safetensors, config.json and the tokenizer files into.", Required = true };
+    public static readonly Option<string> Output = new("--output") { Description = "Folder to write model.safetensors, config.json, generation_config.json and the tokenizer files into.", Required = true };
     public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Export this model file or checkpoint instead of the run's newest model." };
 
     public static Command Create()
@@ -26,16 +26,7 @@ internal static class ExportCommand
             var loaded = run.LoadModel("cpu", result.GetValue(Checkpoint));
             using (loaded.Model)
             {
-                HuggingFaceGpt2.Export(loaded.Model, folder);
-            }
-
-            foreach (var file in new[] { "vocab.json", "merges.txt", "tokenizer.json" })
-            {
-                var from = Path.Combine(run.TokenizerDirectory, file);
-                if (File.Exists(from))
-                {
-                    File.Copy(from, Path.Combine(folder, file), overwrite: true);
-                }
+                HuggingFaceGpt2.Export(loaded.Model, folder, run.Tokenizer);
             }
 
             Console.WriteLine($"Exported {loaded.Source} to {folder} (GPT-2 layout).");

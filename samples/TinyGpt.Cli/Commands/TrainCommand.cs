@@ -38,12 +38,14 @@ internal static class TrainCommand
     public static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "AdamW weight decay of matrices (biases, LayerNorms and embeddings get none).", DefaultValueFactory = _ => 0.1 };
     public static readonly Option<int?> EvalStride = new("--eval-stride") { Description = "Stride of the evaluation windows (default: the context; smaller gives every token more context)." };
 
+    public static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from these weights instead of random ones (fine-tuning): a Hugging Face GPT-2 folder, a model file or a checkpoint. The model's shape comes from them; prepare the run with their tokenizer." };
+
     public static Command Create()
     {
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
             Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, PeakGflops, LogInterval,
-            Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride,
+            Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride, InitFrom,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -80,6 +82,7 @@ internal static class TrainCommand
         MinLearningRate = result.GetValue(MinLearningRate),
         WeightDecay = result.GetValue(WeightDecay),
         EvalStride = result.GetValue(EvalStride),
+        InitFrom = result.GetValue(InitFrom),
         ModelFlagsGiven = new Option[] { Preset, Context, Dropout, Width, Layers, Heads }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList(),
     };
 

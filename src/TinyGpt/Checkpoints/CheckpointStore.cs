@@ -71,6 +71,14 @@ public sealed class CheckpointStore : ITrainingCheckpoints
         return ParseState(content, path);
     }
 
+    /// <summary>The fingerprint of the tokenizer a checkpoint was trained with (its header only).</summary>
+    /// <exception cref="InvalidDataException">The file is not a TinyGpt checkpoint.</exception>
+    public static string? ReadTokenizerFingerprint(string path)
+    {
+        using var content = Open(path, verify: false);
+        return content.Metadata.GetValueOrDefault(TokenizerKey);
+    }
+
     /// <summary>Reads the model configuration of a checkpoint (its header only).</summary>
     /// <exception cref="InvalidDataException">The file is not a TinyGpt checkpoint.</exception>
     public static GptConfig ReadConfig(string path)
@@ -194,22 +202,8 @@ public sealed class CheckpointStore : ITrainingCheckpoints
         return ParseState(content, path);
     }
 
-    private static string Differences(GptConfig saved, GptConfig wanted)
-    {
-        var fields = new (string Name, object Saved, object Wanted)[]
-        {
-            (nameof(GptConfig.VocabSize), saved.VocabSize, wanted.VocabSize),
-            (nameof(GptConfig.ContextLength), saved.ContextLength, wanted.ContextLength),
-            (nameof(GptConfig.EmbeddingSize), saved.EmbeddingSize, wanted.EmbeddingSize),
-            (nameof(GptConfig.LayerCount), saved.LayerCount, wanted.LayerCount),
-            (nameof(GptConfig.HeadCount), saved.HeadCount, wanted.HeadCount),
-            (nameof(GptConfig.Dropout), saved.Dropout, wanted.Dropout),
-            (nameof(GptConfig.Bias), saved.Bias, wanted.Bias),
-            (nameof(GptConfig.TieEmbeddings), saved.TieEmbeddings, wanted.TieEmbeddings),
-        };
-        var different = fields.Where(f => !Equals(f.Saved, f.Wanted)).Select(f => $"{f.Name} {f.Saved} in the checkpoint, {f.Wanted} now").ToList();
-        return different.Count > 0 ? string.Join(", ", different) : $"{saved} in the checkpoint, {wanted} now";
-    }
+    private static string Differences(GptConfig saved, GptConfig wanted) =>
+        string.Join(", ", saved.DifferencesFrom(wanted, "in the checkpoint", "now"));
 
     private static SafeTensorsContent Open(string path, bool verify)
     {

@@ -103,6 +103,15 @@ public static class ModelFile
         }
     }
 
+    /// <summary>Reads the model configuration of a model file (its header only).</summary>
+    /// <exception cref="InvalidDataException">The file is not a TinyGpt model file, or is damaged.</exception>
+    public static GptConfig ReadConfig(string path)
+    {
+        using var content = SafeTensorsFile.ReadHeader(path);
+        RequireFormat(content, path, ModelFormat, CurrentVersion);
+        return ReadConfig(content, path);
+    }
+
     internal static GptConfig ReadConfig(SafeTensorsContent content, string path)
     {
         if (!content.Metadata.TryGetValue(ConfigKey, out var json))

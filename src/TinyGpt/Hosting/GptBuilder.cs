@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using TinyGpt.Interchange;
 using TinyGpt.Modeling;
 using TinyGpt.Training;
 
@@ -24,7 +25,8 @@ public sealed class GptBuilder
 {
     private readonly List<Action<TrainingOptions>> _training = [];
     private CorpusSource? _corpus;
-    private TokenizerSource _tokenizer = TokenizerSource.Bpe();
+    private TokenizerSource? _tokenizer;
+    private string? _initFrom;
     private GptConfig? _config;
     private GptPreset? _preset;
     private string? _runDirectory;
@@ -60,6 +62,19 @@ public sealed class GptBuilder
     {
         _preset = preset;
         _config = null;
+        return this;
+    }
+
+    /// <summary>
+    /// Fine-tunes: training starts from the weights at <paramref name="path"/> (a Hugging Face GPT-2
+    /// folder, a TinyGpt model file or a checkpoint; <see cref="TrainingOptions.InitFrom"/>), and the
+    /// model's shape is theirs. Unless <see cref="WithTokenizer"/> says otherwise, a folder's own
+    /// tokenizer (<c>vocab.json</c> + <c>merges.txt</c>) is used, so token ids mean what they meant.
+    /// </summary>
+    /// <param name="path">The weights.</param>
+    public GptBuilder InitFrom(string path)
+    {
+        _initFrom = path;
         return this;
     }
 
@@ -132,16 +147,32 @@ public sealed class GptBuilder
             problems.AddRange(_corpus.Validate());
         }
 
-        if (_tokenizer is null)
+        GptConfig? config = _preset is { } preset ? GptConfig.FromPreset(preset) : _config ?? GptConfig.Tiny;
+        var tokenizer = _tokenizer;
+        if (_initFrom is not null)
         {
-            problems.Add("The tokenizer is null: call WithTokenizer(TokenizerSource.Bpe(...)) or TokenizerSource.Gpt2.");
-        }
-        else
-        {
-            problems.AddRange(_tokenizer.Validate());
+            if (_preset is not null || _config is not null)
+            {
+                problems.Add("InitFrom takes the model's shape from the weights; leave out WithModel.");
+            }
+
+            try
+            {
+                config = ModelLoader.ReadConfig(_initFrom);
+                if (tokenizer is null && Directory.Exists(_initFrom) && HuggingFaceGpt2.LoadTokenizer(_initFrom) is not null)
+                {
+                    tokenizer = TokenizerSource.FromFolder(_initFrom);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or InvalidDataException or UnauthorizedAccessException)
+            {
+                problems.Add($"InitFrom: {ex.Message}");
+                config = null;
+            }
         }
 
-        var config = _preset is { } preset ? GptConfig.FromPreset(preset) : _config ?? GptConfig.Tiny;
+        tokenizer ??= TokenizerSource.Bpe();
+        problems.AddRange(tokenizer.Validate());
 
         if (config is not null)
         {
@@ -155,6 +186,11 @@ public sealed class GptBuilder
             configure(training);
         }
 
+        if (_initFrom is not null)
+        {
+            training.InitFrom = Path.GetFullPath(_initFrom);
+        }
+
         problems.AddRange(training.Validate().Select(p => "Training: " + p));
         if (config is not null && training.ContextLength > config.ContextLength)
         {
@@ -166,6 +202,6 @@ public sealed class GptBuilder
             throw new GptBuilderValidationException(problems);
         }
 
-        return new GptPipeline(_runDirectory!, _corpus!, _tokenizer!, config!, training, _seed, _logger, _collective, _resume);
+        return new GptPipeline(_runDirectory!, _corpus!, tokenizer, config!, training, _seed, _logger, _collective, _resume);
     }
 }

@@ -89,7 +89,8 @@ public sealed class GptPipeline : IDisposable
         try
         {
             var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
-            var config = (ModelConfig with { VocabSize = run.Tokenizer.VocabSize }).EnsureValid();
+            // Pretrained weights keep their own vocabulary size (PretrainedWeights checks that the tokenizer is theirs).
+            var config = (TrainingOptions.InitFrom is null ? ModelConfig with { VocabSize = run.Tokenizer.VocabSize } : ModelConfig).EnsureValid();
             var model = new GptModel(config, _seed);
             try
             {

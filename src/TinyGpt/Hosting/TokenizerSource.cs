@@ -3,14 +3,15 @@ using TinyGpt.Tokenization;
 
 namespace TinyGpt.Hosting;
 
-/// <summary>Which tokenizer a <see cref="GptBuilder"/> uses: a byte-level BPE trained on the corpus, or GPT-2's.</summary>
+/// <summary>Which tokenizer a <see cref="GptBuilder"/> uses: a byte-level BPE trained on the corpus, GPT-2's, or one read from a folder.</summary>
 public sealed class TokenizerSource
 {
-    private TokenizerSource(TokenizerKind kind, int vocabSize, int minFrequency)
+    private TokenizerSource(TokenizerKind kind, int vocabSize, int minFrequency, string? directory = null)
     {
         Kind = kind;
         VocabSize = vocabSize;
         MinFrequency = minFrequency;
+        Directory = directory;
     }
 
     /// <summary>The pretrained GPT-2 tokenizer (50,257 tokens).</summary>
@@ -18,6 +19,9 @@ public sealed class TokenizerSource
 
     /// <summary>Which tokenizer.</summary>
     public TokenizerKind Kind { get; }
+
+    /// <summary>The folder of <see cref="FromFolder"/>; null otherwise.</summary>
+    public string? Directory { get; }
 
     /// <summary>Vocabulary size of a trained BPE, special tokens included; 0 for GPT-2.</summary>
     public int VocabSize { get; }
@@ -30,8 +34,21 @@ public sealed class TokenizerSource
     /// <param name="minFrequency">Least frequency of a pair to be merged.</param>
     public static TokenizerSource Bpe(int vocabSize = 16_000, int minFrequency = 2) => new(TokenizerKind.Bpe, vocabSize, minFrequency);
 
+    /// <summary>The byte-level BPE in a folder's <c>vocab.json</c> and <c>merges.txt</c>, for example the Hugging Face model given to <see cref="GptBuilder.InitFrom"/>.</summary>
+    /// <param name="directory">The folder.</param>
+    public static TokenizerSource FromFolder(string directory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(directory);
+        return new(TokenizerKind.Folder, 0, 0, System.IO.Path.GetFullPath(directory));
+    }
+
     internal IEnumerable<string> Validate()
     {
+        if (Kind == TokenizerKind.Folder && !File.Exists(System.IO.Path.Combine(Directory!, "vocab.json")))
+        {
+            yield return $"The tokenizer folder '{Directory}' has no vocab.json and merges.txt.";
+        }
+
         var minimum = RunPreparationOptions.MinimumVocabSize;
         if (Kind == TokenizerKind.Bpe && VocabSize < minimum)
         {
@@ -47,6 +64,7 @@ public sealed class TokenizerSource
     internal void ApplyTo(RunPreparationOptions options)
     {
         options.Tokenizer = Kind;
+        options.TokenizerDirectory = Directory;
         if (Kind == TokenizerKind.Bpe)
         {
             options.VocabSize = VocabSize;

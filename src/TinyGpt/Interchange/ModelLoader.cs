@@ -1,4 +1,5 @@
 using TinyGpt.Checkpoints;
+using TinyGpt.Modeling;
 using TinyGpt.Serialization;
 using static TorchSharp.torch;
 
@@ -37,6 +38,31 @@ public static class ModelLoader
             ModelFileKind.Model => new LoadedModel(ModelFile.Load(full, device), full, format),
             ModelFileKind.Checkpoint => new LoadedModel(CheckpointStore.LoadModel(full, device), full, format),
             _ => new LoadedModel(HuggingFaceGpt2.Import(Path.GetDirectoryName(full)!, device), Path.GetDirectoryName(full)!, ModelFileKind.HuggingFaceGpt2),
+        };
+    }
+
+    /// <summary>The configuration of the model at <paramref name="path"/>, from headers and config files alone (no weights are read).</summary>
+    /// <exception cref="FileNotFoundException">Nothing is at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">The file is damaged, or is none of the three kinds.</exception>
+    public static GptConfig ReadConfig(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        var full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
+        {
+            return HuggingFaceGpt2.ReadConfig(full);
+        }
+
+        if (!File.Exists(full))
+        {
+            throw new FileNotFoundException($"There is no model file or folder at '{full}'.", full);
+        }
+
+        return Kind(full) switch
+        {
+            ModelFileKind.Model => ModelFile.ReadConfig(full),
+            ModelFileKind.Checkpoint => CheckpointStore.ReadConfig(full),
+            _ => HuggingFaceGpt2.ReadConfig(Path.GetDirectoryName(full)!),
         };
     }
 

@@ -1,4 +1,5 @@
 using TinyGpt.Torch;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -16,8 +17,9 @@ internal sealed class CausalSelfAttention : nn.Module
     private readonly int _heads;
     private readonly int _headSize;
     private readonly double _dropout;
+    private readonly double _queryScale;
 
-    public CausalSelfAttention(GptConfig config)
+    public CausalSelfAttention(GptConfig config, int layer)
         : base(nameof(CausalSelfAttention))
     {
         c_attn = nn.Linear(config.EmbeddingSize, 3L * config.EmbeddingSize, hasBias: config.Bias);
@@ -25,6 +27,9 @@ internal sealed class CausalSelfAttention : nn.Module
         _heads = config.HeadCount;
         _headSize = config.HeadSize;
         _dropout = config.Dropout;
+        // SDPA divides the scores by sqrt(head width). GPT-2's two scaling switches change that
+        // divisor; scaling the queries by the ratio gives the same scores with one SDPA call.
+        _queryScale = (config.ScaleAttentionWeights ? 1.0 : Math.Sqrt(config.HeadSize)) / (config.ScaleAttentionByInverseLayerIndex ? layer + 1 : 1);
         RegisterComponents();
     }
 
@@ -38,7 +43,7 @@ internal sealed class CausalSelfAttention : nn.Module
         var (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2]);
         using var qkv = c_attn.forward(x);
         var parts = qkv.split(width, dim: 2);
-        using var q = parts[0].view(batch, time, _heads, _headSize).transpose(1, 2);
+        using var q = Scaled(parts[0].view(batch, time, _heads, _headSize).transpose(1, 2));
         var k = parts[1].view(batch, time, _heads, _headSize).transpose(1, 2);
         var v = parts[2].view(batch, time, _heads, _headSize).transpose(1, 2);
         foreach (var part in parts)
@@ -87,6 +92,20 @@ internal sealed class CausalSelfAttention : nn.Module
             using var merged = y.transpose(1, 2).contiguous().view(batch, time, width);
             var output = c_proj.forward(merged);
             return training && _dropout > 0 ? nn.functional.dropout(output, _dropout, training: true) : output;
+        }
+    }
+
+    private Tensor Scaled(Tensor queries)
+    {
+        if (_queryScale == 1.0)
+        {
+            return queries;
+        }
+
+        using (queries)
+        {
+            using var scale = _queryScale.ToScalar();
+            return queries.mul(scale);
         }
     }
 }

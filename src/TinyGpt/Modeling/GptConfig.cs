@@ -33,9 +33,28 @@ public sealed record GptConfig : IValidatable
     /// <summary>Whether the output projection shares its weights with the token embedding (GPT-2 does).</summary>
     public bool TieEmbeddings { get; init; } = true;
 
+    /// <summary>Epsilon of every LayerNorm (GPT-2: 1e-5).</summary>
+    public double LayerNormEpsilon { get; init; } = 1e-5;
+
+    /// <summary>Width of the MLP's hidden layer; null means 4 x <see cref="EmbeddingSize"/> (GPT-2's <c>n_inner</c>).</summary>
+    public int? FeedForwardSize { get; init; }
+
+    /// <summary>The MLP's nonlinearity (GPT-2: GELU with the tanh approximation).</summary>
+    public GptActivation Activation { get; init; } = GptActivation.GeluTanh;
+
+    /// <summary>Whether attention scores are divided by the square root of the head width (GPT-2's <c>scale_attn_weights</c>, on by default).</summary>
+    public bool ScaleAttentionWeights { get; init; } = true;
+
+    /// <summary>Whether the attention scores of block i (from 0) are also divided by i + 1 (GPT-2's <c>scale_attn_by_inverse_layer_idx</c>, off by default).</summary>
+    public bool ScaleAttentionByInverseLayerIndex { get; init; }
+
     /// <summary>Width of one attention head.</summary>
     [JsonIgnore]
     public int HeadSize => HeadCount > 0 ? EmbeddingSize / HeadCount : 0;
+
+    /// <summary>Width of the MLP's hidden layer: <see cref="FeedForwardSize"/>, or 4 x <see cref="EmbeddingSize"/>.</summary>
+    [JsonIgnore]
+    public int HiddenSize => FeedForwardSize ?? (4 * EmbeddingSize);
 
     /// <summary>For tests and quick runs: about 0.5 M non-embedding parameters.</summary>
     public static GptConfig Tiny { get; } = new()
@@ -77,6 +96,16 @@ public sealed record GptConfig : IValidatable
         _ => throw new ArgumentOutOfRangeException(nameof(preset), preset, "Not a TinyGpt preset."),
     };
 
+    /// <summary>
+    /// The settings in which this configuration and <paramref name="other"/> differ, each as
+    /// "Name value <paramref name="thisName"/>, other value <paramref name="otherName"/>".
+    /// </summary>
+    internal IReadOnlyList<string> DifferencesFrom(GptConfig other, string thisName, string otherName) =>
+        [.. typeof(GptConfig).GetProperties()
+            .Where(p => p.GetIndexParameters().Length == 0 && !Attribute.IsDefined(p, typeof(JsonIgnoreAttribute)) && p.GetMethod is { IsStatic: false })
+            .Where(p => !Equals(p.GetValue(this), p.GetValue(other)))
+            .Select(p => $"{p.Name} {p.GetValue(this) ?? "default"} {thisName}, {p.GetValue(other) ?? "default"} {otherName}")];
+
     /// <inheritdoc />
     public IReadOnlyList<string> Validate() => new Problems()
         .Require(VocabSize > 0, $"{nameof(VocabSize)} must be positive (got {VocabSize}).")
@@ -86,5 +115,8 @@ public sealed record GptConfig : IValidatable
         .Require(HeadCount > 0, $"{nameof(HeadCount)} must be positive (got {HeadCount}).")
         .Require(HeadCount <= 0 || EmbeddingSize <= 0 || EmbeddingSize % HeadCount == 0, $"{nameof(EmbeddingSize)} ({EmbeddingSize}) must be divisible by {nameof(HeadCount)} ({HeadCount}); pick a head count that divides the width.")
         .Require(Dropout is >= 0 and < 1, $"{nameof(Dropout)} must be in [0, 1) (got {Dropout}).")
+        .Require(LayerNormEpsilon is > 0 and < 1, $"{nameof(LayerNormEpsilon)} must be in (0, 1) (got {LayerNormEpsilon}).")
+        .Require(FeedForwardSize is null or > 0, $"{nameof(FeedForwardSize)} must be positive, or null for 4 x {nameof(EmbeddingSize)} (got {FeedForwardSize}).")
+        .Require(Enum.IsDefined(Activation), $"{nameof(Activation)} must be one of {string.Join(", ", Enum.GetNames<GptActivation>())} (got {(int)Activation}).")
         .ToList();
 }

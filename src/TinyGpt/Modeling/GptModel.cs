@@ -31,8 +31,8 @@ public sealed class GptModel : nn.Module
         Config = config.EnsureValid();
         wte = nn.Embedding(config.VocabSize, config.EmbeddingSize);
         wpe = nn.Embedding(config.ContextLength, config.EmbeddingSize);
-        h = nn.ModuleList(Enumerable.Range(0, config.LayerCount).Select(_ => new TransformerBlock(config)).ToArray());
-        ln_f = nn.LayerNorm(config.EmbeddingSize, bias: config.Bias);
+        h = nn.ModuleList(Enumerable.Range(0, config.LayerCount).Select(layer => new TransformerBlock(config, layer)).ToArray());
+        ln_f = nn.LayerNorm(config.EmbeddingSize, config.LayerNormEpsilon, bias: config.Bias);
         if (!config.TieEmbeddings)
         {
             lm_head = nn.Linear(config.EmbeddingSize, config.VocabSize, hasBias: false);

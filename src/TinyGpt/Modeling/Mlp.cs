@@ -3,20 +3,22 @@ using static TorchSharp.torch;
 
 namespace TinyGpt.Modeling;
 
-/// <summary>The feed-forward half of a block: widen 4x, GELU (tanh approximation, as GPT-2), project back.</summary>
+/// <summary>The feed-forward half of a block: widen (4x in GPT-2), the activation (GPT-2: GELU, tanh approximation), project back.</summary>
 internal sealed class Mlp : nn.Module<Tensor, Tensor>
 {
     // Field names are the GPT-2 tensor names: h.N.mlp.c_fc, h.N.mlp.c_proj.
     private readonly Linear c_fc;
     private readonly Linear c_proj;
     private readonly double _dropout;
+    private readonly GptActivation _activation;
 
     public Mlp(GptConfig config)
         : base(nameof(Mlp))
     {
-        c_fc = nn.Linear(config.EmbeddingSize, 4L * config.EmbeddingSize, hasBias: config.Bias);
-        c_proj = nn.Linear(4L * config.EmbeddingSize, config.EmbeddingSize, hasBias: config.Bias);
+        c_fc = nn.Linear(config.EmbeddingSize, config.HiddenSize, hasBias: config.Bias);
+        c_proj = nn.Linear(config.HiddenSize, config.EmbeddingSize, hasBias: config.Bias);
         _dropout = config.Dropout;
+        _activation = config.Activation;
         RegisterComponents();
     }
 
@@ -25,7 +27,14 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
 
     public override Tensor forward(Tensor input)
     {
-        using var hidden = nn.functional.gelu(c_fc.forward(input), GELU.Approximate.tanh);
+        using var widened = c_fc.forward(input);
+        using var hidden = _activation switch
+        {
+            GptActivation.GeluTanh => nn.functional.gelu(widened, GELU.Approximate.tanh),
+            GptActivation.Gelu => nn.functional.gelu(widened),
+            GptActivation.Relu => nn.functional.relu(widened),
+            _ => nn.functional.silu(widened),
+        };
         var output = c_proj.forward(hidden);
         return training && _dropout > 0 ? nn.functional.dropout(output, _dropout, training: true) : output;
     }

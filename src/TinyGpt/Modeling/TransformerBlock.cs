@@ -12,12 +12,12 @@ internal sealed class TransformerBlock : nn.Module
     private readonly LayerNorm ln_2;
     private readonly Mlp mlp;
 
-    public TransformerBlock(GptConfig config)
+    public TransformerBlock(GptConfig config, int layer)
         : base(nameof(TransformerBlock))
     {
-        ln_1 = nn.LayerNorm(config.EmbeddingSize, bias: config.Bias);
-        attn = new CausalSelfAttention(config);
-        ln_2 = nn.LayerNorm(config.EmbeddingSize, bias: config.Bias);
+        ln_1 = nn.LayerNorm(config.EmbeddingSize, config.LayerNormEpsilon, bias: config.Bias);
+        attn = new CausalSelfAttention(config, layer);
+        ln_2 = nn.LayerNorm(config.EmbeddingSize, config.LayerNormEpsilon, bias: config.Bias);
         mlp = new Mlp(config);
         RegisterComponents();
     }

@@ -164,6 +164,7 @@ public sealed class RunFolder : IDisposable
     /// <param name="observers">More observers, for example a progress display.</param>
     /// <exception cref="ArgumentException">The options do not fit the model or the data.</exception>
     /// <exception cref="CheckpointMismatchException">The latest checkpoint belongs to another model or tokenizer.</exception>
+    /// <exception cref="InvalidDataException">The weights of <see cref="TrainingOptions.InitFrom"/> do not fit the model or this run's tokenizer.</exception>
     /// <exception cref="InvalidOperationException">With <see cref="TrainingStart.New"/>: the folder already holds a training.</exception>
     public Trainer CreateTrainer(GptModel model, TrainingOptions options, TrainingStart start = TrainingStart.New, ILogger? logger = null, ICollective? collective = null, IEnumerable<ITrainingObserver>? observers = null)
     {
@@ -175,8 +176,14 @@ public sealed class RunFolder : IDisposable
         {
             Checkpoints = store,
             Sampler = options.SampleInterval > 0 ? new TrainingSampler(Tokenizer) : null,
+            InitialWeights = PretrainedWeights.Instance,
             Observers = [metrics, new FinalModelWriter(ModelPath), new LossCurveWriter(LossCurvePath, metrics), .. observers ?? []],
         };
+        if (options.InitFrom is { } init)
+        {
+            PretrainedWeights.Instance.Check(init, model.Config, Tokenizer);
+        }
+
         var earlier = store.List();
         switch (start)
         {

@@ -25,8 +25,11 @@ public sealed class RunPreparationOptions : IValidatable
     /// <summary>Share of the text files' lines held out for validation.</summary>
     public double ValidationFraction { get; set; } = 0.1;
 
-    /// <summary>Which tokenizer: train a byte-level BPE on the training split, or use the pretrained GPT-2 one.</summary>
+    /// <summary>Which tokenizer: train a byte-level BPE on the training split, use the pretrained GPT-2 one, or copy one from <see cref="TokenizerDirectory"/>.</summary>
     public TokenizerKind Tokenizer { get; set; } = TokenizerKind.Bpe;
+
+    /// <summary>With <see cref="TokenizerKind.Folder"/>: the folder holding <c>vocab.json</c> and <c>merges.txt</c> (for example the Hugging Face model to fine-tune); they are copied into the run.</summary>
+    public string? TokenizerDirectory { get; set; }
 
     /// <summary>Vocabulary size of a trained BPE tokenizer, special tokens included.</summary>
     public int VocabSize { get; set; } = 16_000;
@@ -55,6 +58,8 @@ public sealed class RunPreparationOptions : IValidatable
         .Require(Enum.IsDefined(Tokenizer), $"{nameof(Tokenizer)} must be {string.Join(" or ", Enum.GetNames<TokenizerKind>())} (got {Tokenizer}).")
         .Require(Tokenizer != TokenizerKind.Bpe || VocabSize >= MinimumVocabSize, $"{nameof(VocabSize)} must be at least {MinimumVocabSize}, the byte tokens and special tokens (got {VocabSize}).")
         .Require(Tokenizer != TokenizerKind.Bpe || VocabSize <= 1_000_000, $"{nameof(VocabSize)} must be at most 1,000,000 (got {VocabSize}).")
+        .Require(Tokenizer != TokenizerKind.Folder || !string.IsNullOrWhiteSpace(TokenizerDirectory), $"{nameof(Tokenizer)} is {nameof(TokenizerKind.Folder)}, so {nameof(TokenizerDirectory)} must name the folder with vocab.json and merges.txt.")
+        .Require(Tokenizer == TokenizerKind.Folder || TokenizerDirectory is null, $"{nameof(TokenizerDirectory)} is set but {nameof(Tokenizer)} is {Tokenizer}; set {nameof(Tokenizer)} to {nameof(TokenizerKind.Folder)} to use that folder's tokenizer.")
         .Require(MinFrequency >= 1, $"{nameof(MinFrequency)} must be at least 1 (got {MinFrequency}).")
         .Require(!string.IsNullOrWhiteSpace(TrainSplit), $"{nameof(TrainSplit)} must name a split.")
         .Require(!string.IsNullOrWhiteSpace(EvalSplit), $"{nameof(EvalSplit)} must name a split.")

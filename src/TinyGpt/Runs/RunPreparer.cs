@@ -115,6 +115,27 @@ public static class RunPreparer
         }
 
         var directory = RunFolder.TokenizerDirectoryOf(folder);
+        if (options.Tokenizer == TokenizerKind.Folder)
+        {
+            var source = Path.GetFullPath(options.TokenizerDirectory!);
+            status?.Report($"Using the tokenizer of {source}.");
+            BpeVocabulary copied;
+            try
+            {
+                copied = BpeVocabulary.Load(source);
+            }
+            catch (FileNotFoundException ex)
+            {
+                throw new ArgumentException($"{nameof(options.TokenizerDirectory)} '{source}' holds no tokenizer: {ex.Message}", nameof(options), ex);
+            }
+
+            return new PreparedTokenizer(new BpeTextTokenizer(copied), copied.Fingerprint, () =>
+            {
+                copied.Save(directory);
+                File.Delete(Path.Combine(directory, "training.json"));
+            });
+        }
+
         var marker = Path.Combine(directory, "training.json");
         var settings = JsonSerializer.Serialize(new { corpus = corpus.Name, split = options.TrainSplit, sha256 = corpus.GetSplit(options.TrainSplit).ComputeSha256(), vocab = options.VocabSize, minFrequency = options.MinFrequency });
         if (File.Exists(marker) && File.ReadAllText(marker) == settings)

@@ -8,4 +8,7 @@ public enum TokenizerKind
 
     /// <summary>The pretrained GPT-2 tokenizer (50,257 tokens; <see cref="TextTokenizers.Gpt2"/>).</summary>
     Gpt2,
+
+    /// <summary>A byte-level BPE read from a folder's <c>vocab.json</c> and <c>merges.txt</c> (for example a Hugging Face model's), copied into the run.</summary>
+    Folder,
 }

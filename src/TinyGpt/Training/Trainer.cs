@@ -84,6 +84,9 @@ public sealed class Trainer
     /// <summary>Writes the samples of <see cref="TrainingOptions.SampleInterval"/>; required when that is set.</summary>
     public ITrainingSampler? Sampler { get; init; }
 
+    /// <summary>Loads <see cref="TrainingOptions.InitFrom"/>; required when that is set.</summary>
+    public IInitialWeights? InitialWeights { get; init; }
+
     /// <summary>Told about every logged step, evaluation, checkpoint and sample (on rank 0).</summary>
     public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
 
@@ -144,6 +147,11 @@ public sealed class Trainer
         if (Options.SampleInterval > 0 && Sampler is null)
         {
             throw new InvalidOperationException($"{nameof(TrainingOptions.SampleInterval)} is {Options.SampleInterval} but the trainer has no {nameof(Sampler)}: set Trainer.Sampler (for example a TinyGpt.Generation.TrainingSampler), or set SampleInterval to 0.");
+        }
+
+        if (Options.InitFrom is not null && InitialWeights is null)
+        {
+            throw new InvalidOperationException($"{nameof(TrainingOptions.InitFrom)} is set but the trainer has no {nameof(InitialWeights)}: set Trainer.InitialWeights (TinyGpt.Interchange.PretrainedWeights.Instance reads every model format), or create the trainer with RunFolder.CreateTrainer.");
         }
 
         if (Options.Threads is { } threads)
@@ -344,6 +352,13 @@ public sealed class Trainer
             }
 
             Logger.LogInformation("No checkpoint to resume from; training from the start.");
+        }
+
+        if (Options.InitFrom is { } init && Collective.IsPrimary)
+        {
+            // Rank 0 reads the file; the broadcast below gives every other rank the same weights.
+            var loaded = InitialWeights!.CopyInto(init, Model, Data.Tokenizer);
+            Logger.LogInformation("Starting from the weights of {Source}.", loaded);
         }
 
         if (Collective.WorldSize > 1)

@@ -87,6 +87,14 @@ public sealed class TrainingOptions : IValidatable
     /// <summary>Peak FLOP/s of the hardware, for model FLOPs utilisation (MFU); null leaves MFU out.</summary>
     public double? PeakFlops { get; set; }
 
+    /// <summary>
+    /// Weights to start from instead of a random initialisation (fine-tuning): a Hugging Face GPT-2
+    /// folder, a TinyGpt model file or a checkpoint, of the same shape as the model being trained.
+    /// Ignored when training resumes from a checkpoint, which already holds the fine-tuned weights.
+    /// Needs <see cref="Trainer.InitialWeights"/> (set by <c>RunFolder.CreateTrainer</c>).
+    /// </summary>
+    public string? InitFrom { get; set; }
+
     /// <inheritdoc />
     public IReadOnlyList<string> Validate() => new Problems()
         .Require(BatchSize >= 1, $"{nameof(BatchSize)} must be at least 1 (got {BatchSize}).")
@@ -112,6 +120,7 @@ public sealed class TrainingOptions : IValidatable
         .Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).")
         .Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).")
         .Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.")
+        .Require(InitFrom is null || !string.IsNullOrWhiteSpace(InitFrom), $"{nameof(InitFrom)} must name a model folder or file, or be null to start from random weights.")
         .ToList();
 
     /// <summary>A copy that can be changed without touching this instance.</summary>
