@@ -112,9 +112,18 @@ public sealed class HuggingFaceGpt2ImportTests
         using var folder = new TempDirectory();
         var config = new GptConfig
         {
-            VocabSize = 30, ContextLength = 12, EmbeddingSize = 12, LayerCount = 2, HeadCount = 3, FeedForwardSize = 20,
-            Activation = GptActivation.Silu, LayerNormEpsilon = 1e-4, ScaleAttentionWeights = false, ScaleAttentionByInverseLayerIndex = true,
-            TieEmbeddings = false, Dropout = 0.05,
+            VocabSize = 30,
+            ContextLength = 12,
+            EmbeddingSize = 12,
+            LayerCount = 2,
+            HeadCount = 3,
+            FeedForwardSize = 20,
+            Activation = GptActivation.Silu,
+            LayerNormEpsilon = 1e-4,
+            ScaleAttentionWeights = false,
+            ScaleAttentionByInverseLayerIndex = true,
+            TieEmbeddings = false,
+            Dropout = 0.05,
         };
         using var model = new GptModel(config, seed: 2);
         model.eval();
