@@ -56,6 +56,7 @@ internal static partial class CliErrors
         ["EvalSplit"] = "--eval-split",
         ["RunDirectory"] = "--run",
         ["MaxNewTokens"] = "--max-new-tokens",
+        ["StopStrings"] = "--stop",
         ["Temperature"] = "--temperature",
         ["TopK"] = "--top-k",
         ["TopP"] = "--top-p",

@@ -59,6 +59,23 @@ public sealed class CliMessagesTests : IDisposable
     }
 
     [Fact]
+    public void Generate_stops_before_a_stop_string_and_refuses_an_empty_one()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));
+        var (_, full, _) = SmallRun.Expect(CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--max-new-tokens", "12", "--method", "greedy"));
+        var completion = full.TrimEnd('\n')["The".Length..];
+        completion.Length.Should().BeGreaterThan(4);
+        var stop = completion.Substring(2, 2);
+
+        var (_, stopped, _) = SmallRun.Expect(CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--max-new-tokens", "12", "--method", "greedy", "--stop", "\u2603", "--stop", stop));
+
+        stopped.TrimEnd('\n').Should().Be("The" + completion[..completion.IndexOf(stop, StringComparison.Ordinal)]);
+        var (code, _, error) = CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--stop", string.Empty);
+        code.Should().Be(2);
+        error.Should().Contain("--stop").And.NotContain("StopStrings");
+    }
+
+    [Fact]
     public void An_empty_prompt_says_it_starts_a_new_document()
     {
         SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));

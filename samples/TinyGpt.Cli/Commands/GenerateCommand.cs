@@ -15,6 +15,7 @@ internal static class GenerateCommand
     public static readonly Option<double> TopP = new("--top-p") { Description = "p of nucleus sampling.", DefaultValueFactory = _ => 0.9 };
     public static readonly Option<double> RepetitionPenalty = new("--repetition-penalty") { Description = "Penalty of repeated tokens (1: off).", DefaultValueFactory = _ => 1.0 };
     public static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 100 };
+    public static readonly Option<string[]> Stop = new("--stop") { Description = "Stop before this text (repeatable: the first one seen ends generation).", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
     public static readonly Option<long?> Seed = new("--seed") { Description = "Seed for reproducible sampling." };
     public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Generate with this model file, checkpoint or Hugging Face folder instead of the run's newest model." };
     public static readonly Option<bool> KeepLastTokens = new("--keep-last-tokens") { Description = "When the prompt and the new tokens do not fit the model's context, keep only the most recent tokens instead of stopping with an error." };
@@ -24,7 +25,7 @@ internal static class GenerateCommand
     {
         var command = new Command("generate", "Generate text from the trained model, streaming it as it forms.")
         {
-            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, MaxNewTokens, Seed, Checkpoint, KeepLastTokens, Device,
+            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, MaxNewTokens, Stop, Seed, Checkpoint, KeepLastTokens, Device,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -47,6 +48,7 @@ internal static class GenerateCommand
     public static GenerationOptions ReadOptions(ParseResult result) => new()
     {
         MaxNewTokens = result.GetValue(MaxNewTokens),
+        StopStrings = result.GetValue(Stop) ?? [],
         Sampling = CliOptions.ToSampling(result.GetValue(Method)!, result.GetValue(Temperature), result.GetValue(TopK), result.GetValue(TopP)) with
         {
             Seed = result.GetValue(Seed),

@@ -10,20 +10,41 @@ namespace TinyGpt.Chat;
 /// A TinyGpt <see cref="TextGenerator"/> as a <see cref="IChatClient"/> of Microsoft.Extensions.AI, for
 /// plain text completion: the text of the messages (after <see cref="ChatOptions.Instructions"/>, if
 /// any), joined by line breaks, is the prompt, and the reply is its continuation. TinyGpt models are
-/// not instruction-tuned and know no chat roles, so roles are ignored.
+/// not instruction-tuned and know no chat roles, so roles are ignored. Register it with
+/// <c>services.AddTinyGpt(...)</c>, which returns a <see cref="ChatClientBuilder"/> for middleware
+/// such as <c>UseLogging()</c> and <c>UseOpenTelemetry()</c>.
 /// </summary>
 /// <remarks>
+/// <para>
 /// Honoured options: <see cref="ChatOptions.MaxOutputTokens"/>, <see cref="ChatOptions.Temperature"/>,
-/// <see cref="ChatOptions.TopK"/>, <see cref="ChatOptions.TopP"/>, <see cref="ChatOptions.Seed"/> and
-/// <see cref="ChatOptions.StopSequences"/> (the reply ends before the first one; finish reason
-/// <see cref="ChatFinishReason.Stop"/>). Tools and response formats are not supported and are
-/// rejected with <see cref="NotSupportedException"/>. Thread-safe like the generator: calls take turns.
+/// <see cref="ChatOptions.TopK"/>, <see cref="ChatOptions.TopP"/>, <see cref="ChatOptions.Seed"/>,
+/// <see cref="ChatOptions.StopSequences"/> (the reply ends before the first one),
+/// <see cref="ChatOptions.Instructions"/>, <see cref="ChatOptions.ModelId"/> (when it names this
+/// model) and a multiplicative repetition penalty as <c>AdditionalProperties["repetition_penalty"]</c>
+/// (<see cref="SamplingOptions.RepetitionPenalty"/>). Everything else that would change the answer is
+/// refused with <see cref="NotSupportedException"/> rather than ignored: tools, JSON response formats,
+/// frequency and presence penalties, reasoning options, server-side conversations, background
+/// responses and unknown additional properties. <see cref="ChatOptions.RawRepresentationFactory"/>
+/// is not called: there is no underlying service whose options it could build.
+/// </para>
+/// <para>
+/// Every response carries <see cref="ChatResponse.Usage"/> (prompt and generated tokens; a
+/// <see cref="UsageContent"/> in the last streamed update), <see cref="ChatFinishReason.Stop"/> at the
+/// end-of-text token or a stop sequence and <see cref="ChatFinishReason.Length"/> at
+/// <see cref="ChatOptions.MaxOutputTokens"/>, a fresh <see cref="ChatResponse.ResponseId"/>,
+/// <see cref="ChatResponse.CreatedAt"/> and <see cref="ChatResponse.ModelId"/>. Thread-safe like the
+/// generator: calls take turns.
+/// </para>
 /// </remarks>
 public sealed class TinyGptChatClient : IChatClient
 {
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of the repetition penalty (a number; 1 is none).</summary>
+    public const string RepetitionPenaltyKey = "repetition_penalty";
+
     private readonly TextGenerator _generator;
     private readonly GenerationOptions _defaults;
     private readonly ChatClientMetadata _metadata;
+    private readonly string _modelId;
 
     /// <summary>Wraps <paramref name="generator"/>.</summary>
     /// <param name="generator">The generator; the client does not own it.</param>
@@ -34,25 +55,31 @@ public sealed class TinyGptChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(generator);
         ArgumentException.ThrowIfNullOrWhiteSpace(modelId);
         _generator = generator;
+        _modelId = modelId;
         _defaults = (defaults ?? new GenerationOptions { ContextOverflow = ContextOverflow.KeepLastTokens }).EnsureValid();
-        _metadata = new ChatClientMetadata("TinyGpt", null, modelId);
+        _metadata = new ChatClientMetadata("tinygpt", null, modelId);
     }
 
     /// <inheritdoc />
     public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
     {
         var text = new StringBuilder();
-        ChatFinishReason? finish = null;
+        ChatResponseUpdate? last = null;
         await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
         {
             text.Append(update.Text);
-            finish ??= update.FinishReason;
+            last = update;
         }
 
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()))
+        // The stream always ends with the update that carries the finish reason and the usage.
+        var usage = last!.Contents.OfType<UsageContent>().Single().Details;
+        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()) { MessageId = last.MessageId, CreatedAt = last.CreatedAt })
         {
-            ModelId = _metadata.DefaultModelId,
-            FinishReason = finish,
+            ResponseId = last.ResponseId,
+            CreatedAt = last.CreatedAt,
+            ModelId = _modelId,
+            FinishReason = last.FinishReason,
+            Usage = usage,
         };
     }
 
@@ -62,25 +89,25 @@ public sealed class TinyGptChatClient : IChatClient
         ArgumentNullException.ThrowIfNull(messages);
         var prompt = BuildPrompt(messages, options);
         var generation = ToGenerationOptions(options);
-        var filter = new StopSequenceFilter(options?.StopSequences);
-        await foreach (var piece in _generator.GenerateStreamingAsync(prompt, generation, cancellationToken).ConfigureAwait(false))
+        var responseId = $"tinygpt-{Guid.NewGuid():N}";
+        var createdAt = DateTimeOffset.UtcNow;
+        await foreach (var update in _generator.GenerateUpdatesAsync(prompt, generation, cancellationToken).ConfigureAwait(false))
         {
-            var ready = filter.Push(piece);
-            if (ready.Length > 0)
+            if (update.FinishReason is { } finish)
             {
-                yield return Update(ready, null);
+                var usage = new UsageDetails
+                {
+                    InputTokenCount = update.PromptTokenCount,
+                    OutputTokenCount = update.GeneratedTokenCount,
+                    TotalTokenCount = update.PromptTokenCount + update.GeneratedTokenCount,
+                };
+                List<AIContent> contents = update.Text.Length > 0 ? [new TextContent(update.Text), new UsageContent(usage)] : [new UsageContent(usage)];
+                yield return Update(contents, responseId, createdAt, finish == GenerationFinishReason.MaxNewTokens ? ChatFinishReason.Length : ChatFinishReason.Stop);
             }
-
-            if (filter.Stopped)
+            else if (update.Text.Length > 0)
             {
-                break;
+                yield return Update([new TextContent(update.Text)], responseId, createdAt, null);
             }
-        }
-
-        var rest = filter.Flush();
-        if (rest.Length > 0 || filter.Stopped)
-        {
-            yield return Update(rest, filter.Stopped ? ChatFinishReason.Stop : null);
         }
     }
 
@@ -104,9 +131,12 @@ public sealed class TinyGptChatClient : IChatClient
     {
     }
 
-    private ChatResponseUpdate Update(string text, ChatFinishReason? finish) => new(ChatRole.Assistant, text)
+    private ChatResponseUpdate Update(IList<AIContent> contents, string responseId, DateTimeOffset createdAt, ChatFinishReason? finish) => new(ChatRole.Assistant, contents)
     {
-        ModelId = _metadata.DefaultModelId,
+        ResponseId = responseId,
+        MessageId = responseId,
+        CreatedAt = createdAt,
+        ModelId = _modelId,
         FinishReason = finish,
     };
 
@@ -129,17 +159,34 @@ public sealed class TinyGptChatClient : IChatClient
             return _defaults;
         }
 
-        if (options.Tools is { Count: > 0 })
-        {
-            throw new NotSupportedException("TinyGpt models cannot call tools; remove ChatOptions.Tools.");
-        }
-
-        if (options.ResponseFormat is ChatResponseFormatJson)
-        {
-            throw new NotSupportedException("TinyGpt cannot constrain output to JSON; remove ChatOptions.ResponseFormat.");
-        }
+        Refuse(options.Tools is { Count: > 0 }, "TinyGpt models cannot call tools; remove ChatOptions.Tools.");
+        Refuse(options.ToolMode is RequiredChatToolMode, "TinyGpt models cannot call tools; remove ChatOptions.ToolMode.");
+        Refuse(options.ResponseFormat is ChatResponseFormatJson, "TinyGpt cannot constrain output to JSON; remove ChatOptions.ResponseFormat.");
+        Refuse(options.FrequencyPenalty is not null || options.PresencePenalty is not null,
+            $"TinyGpt has no frequency or presence penalty; use a multiplicative repetition penalty instead: AdditionalProperties[\"{RepetitionPenaltyKey}\"] = 1.2.");
+        Refuse(options.Reasoning is not null, "TinyGpt models do not reason in steps; remove ChatOptions.Reasoning.");
+        Refuse(options.ConversationId is not null, "TinyGpt keeps no conversations on the server; send the whole history in the messages and leave ChatOptions.ConversationId null.");
+        Refuse(options.AllowBackgroundResponses is true || options.ContinuationToken is not null, "TinyGpt answers in the foreground only; remove AllowBackgroundResponses and ContinuationToken.");
+        Refuse(options.ModelId is { } model && !string.Equals(model, _modelId, StringComparison.Ordinal), $"This client serves the model '{_modelId}', not '{options.ModelId}'.");
 
         var sampling = _defaults.Sampling;
+        if (options.AdditionalProperties is { Count: > 0 } extra)
+        {
+            foreach (var key in extra.Keys)
+            {
+                Refuse(!string.Equals(key, RepetitionPenaltyKey, StringComparison.Ordinal), $"TinyGpt does not know the additional property '{key}'; the only one it takes is '{RepetitionPenaltyKey}'.");
+            }
+
+            if (extra.TryGetValue(RepetitionPenaltyKey, out double penalty))
+            {
+                sampling = sampling with { RepetitionPenalty = penalty };
+            }
+            else
+            {
+                throw new ArgumentException($"AdditionalProperties[\"{RepetitionPenaltyKey}\"] must be a number, such as 1.2 (1 is no penalty).", nameof(options));
+            }
+        }
+
         sampling = sampling with
         {
             Temperature = options.Temperature ?? sampling.Temperature,
@@ -147,6 +194,19 @@ public sealed class TinyGptChatClient : IChatClient
             TopP = options.TopP ?? sampling.TopP,
             Seed = options.Seed ?? sampling.Seed,
         };
-        return (_defaults with { MaxNewTokens = options.MaxOutputTokens ?? _defaults.MaxNewTokens, Sampling = sampling }).EnsureValid();
+        return (_defaults with
+        {
+            MaxNewTokens = options.MaxOutputTokens ?? _defaults.MaxNewTokens,
+            StopStrings = options.StopSequences is { Count: > 0 } stops ? [.. _defaults.StopStrings, .. stops] : _defaults.StopStrings,
+            Sampling = sampling,
+        }).EnsureValid();
+    }
+
+    private static void Refuse(bool condition, string message)
+    {
+        if (condition)
+        {
+            throw new NotSupportedException(message);
+        }
     }
 }

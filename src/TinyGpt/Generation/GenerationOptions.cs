@@ -11,6 +11,13 @@ public sealed record GenerationOptions : IValidatable
     /// <summary>Token ids that end generation when drawn; the stop token itself is not returned.</summary>
     public IReadOnlyList<int> StopTokenIds { get; init; } = [];
 
+    /// <summary>
+    /// Text that ends generation when it appears in the output (text generation only); the output
+    /// ends just before the first one, and the stop string itself is not returned. Decoding stops at
+    /// the token that completes it.
+    /// </summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+
     /// <summary>Whether the tokenizer's end-of-text token also stops generation (text generation only).</summary>
     public bool StopAtEndOfText { get; init; } = true;
 
@@ -26,5 +33,7 @@ public sealed record GenerationOptions : IValidatable
         .Require(Sampling is not null, $"{nameof(Sampling)} must not be null.")
         .Include(Sampling)
         .Require(StopTokenIds is not null, $"{nameof(StopTokenIds)} must not be null; use an empty list.")
+        .Require(StopStrings is not null, $"{nameof(StopStrings)} must not be null; use an empty list.")
+        .Require(StopStrings is null || StopStrings.All(s => !string.IsNullOrEmpty(s)), $"{nameof(StopStrings)} must not hold null or empty strings (an empty stop string would stop before the first token).")
         .ToList();
 }

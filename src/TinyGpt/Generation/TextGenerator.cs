@@ -54,20 +54,38 @@ public sealed class TextGenerator
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public async IAsyncEnumerable<string> GenerateStreamingAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
+        await foreach (var update in GenerateUpdatesAsync(prompt, options, cancellationToken).ConfigureAwait(false))
+        {
+            if (update.Text.Length > 0)
+            {
+                yield return update.Text;
+            }
+        }
+    }
+
+    /// <summary>
+    /// As <see cref="GenerateStreamingAsync"/>, with token counts on every update and, on the last,
+    /// why the generation ended: what a chat client needs for usage and finish reasons.
+    /// </summary>
+    /// <inheritdoc cref="GenerateAsync" path="/exception"/>
+    public async IAsyncEnumerable<TextGenerationUpdate> GenerateUpdatesAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
         var (ids, valid) = Prepare(prompt, options);
-        var text = new TextAssembler(Tokenizer);
+        var completion = new Completion(Tokenizer, valid, PromptTokens(ids));
         await foreach (var id in Tokens.GenerateStreamingAsync(ids, valid, cancellationToken).ConfigureAwait(false))
         {
-            if (text.Add(id) is { } piece)
+            if (completion.Add(id) is { } update)
             {
-                yield return piece;
+                yield return update;
+            }
+
+            if (completion.Stopped)
+            {
+                break;
             }
         }
 
-        if (text.Rest() is { } rest)
-        {
-            yield return rest;
-        }
+        yield return completion.Finish();
     }
 
     /// <summary>As <see cref="GenerateAsync"/>, on the calling thread.</summary>
@@ -80,25 +98,32 @@ public sealed class TextGenerator
     public IEnumerable<string> GenerateStreaming(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var (ids, valid) = Prepare(prompt, options);
-        return Assemble(Tokens.GenerateStreaming(ids, valid, cancellationToken));
+        return Assemble(Tokens.GenerateStreaming(ids, valid, cancellationToken), new Completion(Tokenizer, valid, PromptTokens(ids)));
     }
 
-    private IEnumerable<string> Assemble(IEnumerable<int> ids)
+    private static IEnumerable<string> Assemble(IEnumerable<int> ids, Completion completion)
     {
-        var text = new TextAssembler(Tokenizer);
         foreach (var id in ids)
         {
-            if (text.Add(id) is { } piece)
+            if (completion.Add(id) is { Text.Length: > 0 } update)
             {
-                yield return piece;
+                yield return update.Text;
+            }
+
+            if (completion.Stopped)
+            {
+                break;
             }
         }
 
-        if (text.Rest() is { } rest)
+        if (completion.Finish() is { Text.Length: > 0 } last)
         {
-            yield return rest;
+            yield return last.Text;
         }
     }
+
+    // What the model reads of the prompt: the token generator keeps at most a context's worth.
+    private int PromptTokens(int[] ids) => Math.Min(ids.Length, Tokens.Model.Config.ContextLength);
 
     private (int[] Ids, GenerationOptions Options) Prepare(string prompt, GenerationOptions? options)
     {
@@ -122,32 +147,45 @@ public sealed class TextGenerator
     }
 
     /// <summary>
-    /// Byte-level tokens can split a UTF-8 character, so it decodes everything generated so far and
-    /// hands out only text that is complete (not ending in a replacement character).
+    /// Turns generated ids into text updates. Byte-level tokens can split a UTF-8 character, so it
+    /// decodes everything generated so far and hands out only text that is complete (not ending in a
+    /// replacement character), then holds back what could still begin a stop string.
     /// </summary>
-    private sealed class TextAssembler(ITextTokenizer tokenizer)
+    private sealed class Completion(ITextTokenizer tokenizer, GenerationOptions options, int promptTokens)
     {
         private readonly List<int> _ids = [];
-        private int _emitted;
+        private readonly StopStringFilter _stops = new(options.StopStrings);
+        private int _decoded;
 
-        public string? Add(int id)
+        public bool Stopped => _stops.Stopped;
+
+        public TextGenerationUpdate? Add(int id)
         {
             _ids.Add(id);
             var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
-            if (text.Length <= _emitted || text[^1] == '\uFFFD')
+            if (text.Length <= _decoded || text[^1] == '\uFFFD')
             {
                 return null;
             }
 
-            var piece = text[_emitted..];
-            _emitted = text.Length;
-            return piece;
+            var piece = text[_decoded..];
+            _decoded = text.Length;
+            return new TextGenerationUpdate(_stops.Push(piece), promptTokens, _ids.Count, null);
         }
 
-        public string? Rest()
+        public TextGenerationUpdate Finish()
         {
-            var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
-            return text.Length > _emitted ? text[_emitted..] : null;
+            var rest = string.Empty;
+            if (!_stops.Stopped)
+            {
+                var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
+                rest = _stops.Push(text.Length > _decoded ? text[_decoded..] : string.Empty) + _stops.Flush();
+            }
+
+            var reason = _stops.Stopped ? GenerationFinishReason.StopString
+                : _ids.Count >= options.MaxNewTokens ? GenerationFinishReason.MaxNewTokens
+                : GenerationFinishReason.StopToken;
+            return new TextGenerationUpdate(rest, promptTokens, _ids.Count, reason);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
@@ -96,18 +97,16 @@ public sealed class HostingSnippetTests(DemoRunFixture demo)
     public async Task The_web_app_serves_completions_from_the_registered_generator()
     {
         using var scope = demo.Workspace.Enter();
-        string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning"];
+        string[] args = ["--urls", "http://127.0.0.1:0", "--Logging:LogLevel:Default", "Warning", "--TinyGpt:RunDirectory", "runs/demo"];
 
         #region docs/hosting.md#dependency-injection
         var builder = WebApplication.CreateBuilder(args);
-        builder.Services.AddTinyGpt(options =>
-        {
-            options.RunDirectory = "runs/demo";
-            options.Device = "cpu";
-        });
+        builder.Services.AddTinyGpt(builder.Configuration.GetSection("TinyGpt"))   // TinyGptOptions: RunDirectory, Device, ...
+            .UseLogging()                                                         // Microsoft.Extensions.AI middleware
+            .UseOpenTelemetry();
         var app = builder.Build();
-        app.MapPost("/complete", (CompletionRequest request, TextGenerator generator, CancellationToken cancellationToken) =>
-            generator.GenerateAsync(request.Prompt, new GenerationOptions { MaxNewTokens = request.MaxNewTokens }, cancellationToken));
+        app.MapPost("/complete", async (CompletionRequest request, IChatClient client, CancellationToken cancellationToken) =>
+            (await client.GetResponseAsync(request.Prompt, new ChatOptions { MaxOutputTokens = request.MaxNewTokens }, cancellationToken)).Text);
         #endregion
 
         await app.StartAsync();
@@ -120,7 +119,7 @@ public sealed class HostingSnippetTests(DemoRunFixture demo)
             response.IsSuccessStatusCode.Should().BeTrue(body);
             response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
             body.Should().NotBeEmpty();
-            app.Services.GetRequiredService<TextGenerator>().Should().BeSameAs(app.Services.GetRequiredService<TextGenerator>(), "the generator is a singleton");
+            app.Services.GetRequiredService<TextGenerator>().Should().BeSameAs(app.Services.GetRequiredService<IChatClient>().GetService<TextGenerator>(), "the generator is a singleton under the chat client");
         }
         finally
         {
@@ -139,10 +138,10 @@ public sealed class HostingSnippetTests(DemoRunFixture demo)
         var services = new ServiceCollection();
 
         #region docs/hosting.md#configuration
+        services.AddTinyGpt(configuration.GetSection(TinyGptOptions.SectionName));
+        // or
         services.Configure<TinyGptOptions>(configuration.GetSection(TinyGptOptions.SectionName));
         services.AddTinyGpt();
-        // or
-        services.AddTinyGpt(o => configuration.GetSection(TinyGptOptions.SectionName).Bind(o));
         #endregion
 
         using var provider = services.BuildServiceProvider();

@@ -2,7 +2,6 @@ using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
 using TinyGpt.Chat;
 using TinyGpt.Generation;
-using TinyGpt.Hosting;
 using TinyGpt.Tests.Hosting;
 
 namespace TinyGpt.Tests.Chat;
@@ -15,23 +14,56 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
     private static GenerationOptions SameAsGreedy => new() { MaxNewTokens = 16, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens };
 
     [Fact]
-    public async Task A_reply_is_the_greedy_completion_of_the_message_and_streaming_agrees()
+    public async Task A_reply_is_the_greedy_completion_with_its_usage_finish_reason_and_ids_and_streaming_agrees()
     {
         var generator = await run.Pipeline.GetGeneratorAsync();
         using var client = new TinyGptChatClient(generator, "demo");
         var expected = generator.Generate("the quick brown", SameAsGreedy);
+        var promptTokens = generator.Tokenizer.Encode("the quick brown").Length;
+        var generated = Generated(generator, "the quick brown", SameAsGreedy);
 
         var response = await client.GetResponseAsync("the quick brown", Greedy);
-        var streamed = new List<string>();
+        var updates = new List<ChatResponseUpdate>();
         await foreach (var update in client.GetStreamingResponseAsync("the quick brown", Greedy))
         {
-            streamed.Add(update.Text);
+            updates.Add(update);
         }
 
         expected.Should().NotBeEmpty();
         response.Text.Should().Be(expected);
         response.ModelId.Should().Be("demo");
-        string.Concat(streamed).Should().Be(expected);
+        response.Usage!.InputTokenCount.Should().Be(promptTokens);
+        response.Usage.OutputTokenCount.Should().Be(generated);
+        response.Usage.TotalTokenCount.Should().Be(promptTokens + generated);
+        response.FinishReason.Should().Be(generated == 16 ? ChatFinishReason.Length : ChatFinishReason.Stop);
+        response.ResponseId.Should().StartWith("tinygpt-");
+        response.CreatedAt.Should().NotBeNull();
+
+        string.Concat(updates.Select(u => u.Text)).Should().Be(expected);
+        updates.Select(u => u.ResponseId).Distinct().Should().ContainSingle().Which.Should().NotBe(response.ResponseId, "every response has its own id");
+        updates.Should().OnlyContain(u => u.ModelId == "demo" && u.CreatedAt != null);
+        updates[..^1].Should().OnlyContain(u => u.FinishReason == null && !u.Contents.OfType<UsageContent>().Any());
+        updates[^1].FinishReason.Should().Be(response.FinishReason);
+        updates[^1].Contents.OfType<UsageContent>().Single().Details.OutputTokenCount.Should().Be(generated);
+    }
+
+    [Fact]
+    public async Task MaxOutputTokens_ends_with_Length_and_the_end_of_text_token_with_Stop()
+    {
+        var generator = await run.Pipeline.GetGeneratorAsync();
+        using var client = new TinyGptChatClient(generator);
+
+        var shortReply = await client.GetResponseAsync("every line", new ChatOptions { Temperature = 0, MaxOutputTokens = 2 });
+        shortReply.FinishReason.Should().Be(ChatFinishReason.Length);
+        shortReply.Usage!.OutputTokenCount.Should().Be(2);
+
+        // Stopping on the token the model draws first makes the end-of-text case deterministic.
+        var first = generator.Tokens.Generate(generator.Tokenizer.Encode("every line"), SameAsGreedy with { MaxNewTokens = 1 })[0];
+        using var stopping = new TinyGptChatClient(generator, defaults: SameAsGreedy with { StopTokenIds = [first] });
+        var stopped = await stopping.GetResponseAsync("every line", new ChatOptions { MaxOutputTokens = 16 });
+        stopped.Text.Should().BeEmpty();
+        stopped.FinishReason.Should().Be(ChatFinishReason.Stop);
+        stopped.Usage!.OutputTokenCount.Should().Be(0);
     }
 
     [Fact]
@@ -47,32 +79,65 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
 
         response.Text.Should().Be(full[..full.IndexOf(stop, StringComparison.Ordinal)]);
         response.FinishReason.Should().Be(ChatFinishReason.Stop);
+        response.Usage!.OutputTokenCount.Should().BeLessThan(16, "decoding stops at the token that completes the stop sequence");
     }
 
     [Fact]
-    public async Task Tools_are_rejected_and_metadata_is_offered()
+    public async Task The_repetition_penalty_travels_in_additional_properties()
+    {
+        var generator = await run.Pipeline.GetGeneratorAsync();
+        using var client = new TinyGptChatClient(generator);
+        var expected = generator.Generate("the quick", SameAsGreedy with { Sampling = SamplingOptions.Greedy with { RepetitionPenalty = 1.5 } });
+
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16, AdditionalProperties = new() { [TinyGptChatClient.RepetitionPenaltyKey] = 1.5 } };
+
+        (await client.GetResponseAsync("the quick", options)).Text.Should().Be(expected);
+    }
+
+    public static TheoryData<string> Unsupported => ["tools", "tool mode", "json", "frequency penalty", "presence penalty", "conversation", "other model", "unknown property", "background"];
+
+    [Theory]
+    [MemberData(nameof(Unsupported))]
+    public async Task Options_that_would_change_the_answer_but_cannot_be_honoured_are_refused(string what)
     {
         var generator = await run.Pipeline.GetGeneratorAsync();
         using var client = new TinyGptChatClient(generator, "demo");
-        var options = new ChatOptions { Tools = [AIFunctionFactory.Create(() => 1, "one")] };
+        var options = what switch
+        {
+            "tools" => new ChatOptions { Tools = [AIFunctionFactory.Create(() => 1, "one")] },
+            "tool mode" => new ChatOptions { ToolMode = ChatToolMode.RequireAny },
+            "json" => new ChatOptions { ResponseFormat = ChatResponseFormat.Json },
+            "frequency penalty" => new ChatOptions { FrequencyPenalty = 0.5f },
+            "presence penalty" => new ChatOptions { PresencePenalty = 0.5f },
+            "conversation" => new ChatOptions { ConversationId = "c1" },
+            "other model" => new ChatOptions { ModelId = "gpt-4o" },
+            "unknown property" => new ChatOptions { AdditionalProperties = new() { ["top_a"] = 0.1 } },
+            _ => new ChatOptions { AllowBackgroundResponses = true },
+        };
+
         await FluentActions.Awaiting(() => client.GetResponseAsync("hi", options)).Should().ThrowAsync<NotSupportedException>();
+        (await client.GetResponseAsync("hi", new ChatOptions { ModelId = "demo", MaxOutputTokens = 2 })).Usage!.OutputTokenCount.Should().BeGreaterThan(0, "naming this model is fine");
         client.GetService<ChatClientMetadata>()!.DefaultModelId.Should().Be("demo");
         client.GetService<TextGenerator>().Should().BeSameAs(generator);
     }
 
     [Fact]
-    public async Task AddTinyGpt_also_registers_a_chat_client_over_the_shared_generator()
+    public async Task AddTinyGpt_registers_a_chat_client_over_the_shared_generator_named_after_the_run_folder()
     {
-        using var provider = new ServiceCollection().AddTinyGpt(o => o.RunDirectory = run.RunDirectory).BuildServiceProvider();
+        var services = new ServiceCollection();
+        services.AddTinyGpt(o => o.RunDirectory = run.RunDirectory);
+        using var provider = services.BuildServiceProvider();
         var client = provider.GetRequiredService<IChatClient>();
         client.GetService<TextGenerator>().Should().BeSameAs(provider.GetRequiredService<TextGenerator>());
-        (await client.GetResponseAsync("every line", Greedy)).Text.Should().Be(provider.GetRequiredService<TextGenerator>().Generate("every line", SameAsGreedy));
+        var response = await client.GetResponseAsync("every line", Greedy);
+        response.Text.Should().Be(provider.GetRequiredService<TextGenerator>().Generate("every line", SameAsGreedy));
+        response.ModelId.Should().Be("run");
     }
 
     [Fact]
-    public void Stop_sequences_split_across_pieces_are_found_and_only_the_last_characters_are_held_back()
+    public void Stop_strings_split_across_pieces_are_found_and_only_the_last_characters_are_held_back()
     {
-        var filter = new StopSequenceFilter(["STOP"]);
+        var filter = new StopStringFilter(["STOP"]);
         filter.Push("abcdef").Should().Be("abc");
         filter.Push("S").Should().Be("d");
         filter.Push("TO").Should().Be("ef");
@@ -81,8 +146,12 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
         filter.Push("more").Should().BeEmpty();
         filter.Flush().Should().BeEmpty();
 
-        var none = new StopSequenceFilter(null);
+        var none = new StopStringFilter(null);
         none.Push("abc").Should().Be("abc");
         none.Flush().Should().BeEmpty();
     }
+
+    // Tokens the generator draws before a stop token or the limit, counted independently of text.
+    private static int Generated(TextGenerator generator, string prompt, GenerationOptions options) =>
+        generator.Tokens.Generate(generator.Tokenizer.Encode(prompt), options with { StopTokenIds = generator.Tokenizer.EndOfTextId is { } eot ? [eot] : [] }).Length;
 }

@@ -1,3 +1,5 @@
+using System.Net.ServerSentEvents;
+using System.Text.Json;
 using System.Diagnostics;
 using System.Net.Http.Json;
 using System.Reflection;
@@ -35,13 +37,26 @@ public partial class HostingSampleTests(TrainedRunFixture run) : IClassFixture<T
 
             using var response = await client.PostAsJsonAsync("/complete", new { prompt = "the quick brown", maxNewTokens = 12, temperature = 0 });
             response.EnsureSuccessStatusCode();
-            response.Content.Headers.ContentType!.MediaType.Should().Be("text/plain");
-            var expected = await run.Pipeline.GenerateAsync("the quick brown", new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens });
-            (await response.Content.ReadAsStringAsync()).Should().Be(expected);
+            response.Content.Headers.ContentType!.MediaType.Should().Be("text/event-stream");
+            var events = new List<SseItem<string>>();
+            await foreach (var item in SseParser.Create(await response.Content.ReadAsStreamAsync()).EnumerateAsync())
+            {
+                events.Add(item);
+            }
 
-            using var bad = await client.PostAsJsonAsync("/complete", new { prompt = "x", maxNewTokens = 0 });
+            var expected = await run.Pipeline.GenerateAsync("the quick brown", new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy, ContextOverflow = ContextOverflow.KeepLastTokens });
+            events[..^1].Should().OnlyContain(e => e.EventType == "text");
+            string.Concat(events[..^1].Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("text").GetString())).Should().Be(expected);
+            events[^1].EventType.Should().Be("done");
+            var done = JsonDocument.Parse(events[^1].Data).RootElement;
+            done.GetProperty("finishReason").GetString().Should().BeOneOf("length", "stop");
+            done.GetProperty("outputTokens").GetInt64().Should().BeInRange(1, 12);
+
+            using var bad = await client.PostAsJsonAsync("/complete", new { prompt = "x", maxNewTokens = 0, stop = new[] { string.Empty } });
             ((int)bad.StatusCode).Should().Be(400);
-            (await bad.Content.ReadAsStringAsync()).Should().Contain("MaxNewTokens");
+            bad.Content.Headers.ContentType!.MediaType.Should().Be("application/problem+json");
+            var problem = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement;
+            problem.GetProperty("errors").EnumerateObject().Select(p => p.Name).Should().BeEquivalentTo("maxNewTokens", "stop");
         }
         finally
         {

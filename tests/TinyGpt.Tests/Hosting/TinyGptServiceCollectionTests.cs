@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.AI;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -17,7 +19,8 @@ public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixtur
     [Fact]
     public async Task AddTinyGpt_registers_one_generator_loaded_from_the_run_folder()
     {
-        var services = new ServiceCollection().AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance).AddTinyGpt(o => o.RunDirectory = run.RunDirectory);
+        var services = new ServiceCollection().AddSingleton<ILoggerFactory>(NullLoggerFactory.Instance);
+        services.AddTinyGpt(o => o.RunDirectory = run.RunDirectory);
         using var provider = services.BuildServiceProvider();
 
         var generator = provider.GetRequiredService<TextGenerator>();
@@ -30,7 +33,7 @@ public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixtur
     [Fact]
     public async Task Concurrent_requests_take_turns_and_give_the_same_greedy_text()
     {
-        using var provider = new ServiceCollection().AddTinyGpt(o => o.RunDirectory = run.RunDirectory).BuildServiceProvider();
+        using var provider = Provider(o => o.RunDirectory = run.RunDirectory);
         var generator = provider.GetRequiredService<TextGenerator>();
         var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => generator.GenerateAsync("the quick", Greedy)));
         results.Distinct().Should().ContainSingle();
@@ -40,14 +43,14 @@ public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixtur
     public void The_model_is_loaded_when_first_resolved_not_when_registered()
     {
         using var folder = new TempDirectory();
-        using var provider = new ServiceCollection().AddTinyGpt(o => o.RunDirectory = folder.Path).BuildServiceProvider();
+        using var provider = Provider(o => o.RunDirectory = folder.Path);
         FluentActions.Invoking(provider.GetRequiredService<TextGenerator>).Should().Throw<FileNotFoundException>();
     }
 
     [Fact]
     public void Missing_options_fail_with_every_problem_listed()
     {
-        using var provider = new ServiceCollection().AddTinyGpt(o => o.Device = " ").BuildServiceProvider();
+        using var provider = Provider(o => o.Device = " ");
         var error = FluentActions.Invoking(provider.GetRequiredService<TextGenerator>).Should().Throw<OptionsValidationException>().Which;
         error.Failures.Should().HaveCount(2);
     }
@@ -56,17 +59,61 @@ public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixtur
     public void Options_bind_from_configuration()
     {
         var configuration = new ConfigurationBuilder()
-            .AddInMemoryCollection(new Dictionary<string, string?> { ["TinyGpt:RunDirectory"] = run.RunDirectory, ["TinyGpt:Device"] = "cpu" })
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["TinyGpt:RunDirectory"] = run.RunDirectory, ["TinyGpt:Device"] = "cpu", ["TinyGpt:ModelId"] = "wiki", ["TinyGpt:LoadOnStart"] = "false" })
             .Build();
         var services = new ServiceCollection();
-        services.Configure<TinyGptOptions>(configuration.GetSection(TinyGptOptions.SectionName));
-        services.AddTinyGpt();
+        services.AddTinyGpt(configuration.GetSection(TinyGptOptions.SectionName));
         using var provider = services.BuildServiceProvider();
 
         var options = provider.GetRequiredService<IOptions<TinyGptOptions>>().Value;
 
         options.RunDirectory.Should().Be(run.RunDirectory);
         options.Device.Should().Be("cpu");
+        options.LoadOnStart.Should().BeFalse();
         provider.GetRequiredService<TextGenerator>().Generate("every", Greedy).Should().NotBeNull();
+        provider.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>()!.DefaultModelId.Should().Be("wiki");
+    }
+
+    [Fact]
+    public async Task A_host_refuses_to_start_with_invalid_options()
+    {
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTinyGpt(o => o.Device = string.Empty);
+        using var host = builder.Build();
+
+        var error = (await FluentActions.Awaiting(() => host.StartAsync()).Should().ThrowAsync<OptionsValidationException>()).Which;
+
+        error.Failures.Should().HaveCount(2);
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_host_loads_the_model_while_it_starts_unless_told_to_wait_for_the_first_request(bool loadOnStart)
+    {
+        using var notARun = new TempDirectory();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Services.AddTinyGpt(o => (o.RunDirectory, o.LoadOnStart) = (notARun.Path, loadOnStart));
+        using var host = builder.Build();
+
+        var start = FluentActions.Awaiting(() => host.StartAsync());
+
+        if (loadOnStart)
+        {
+            await start.Should().ThrowAsync<FileNotFoundException>("the broken run folder is found at start, not at the first request");
+        }
+        else
+        {
+            await start.Should().NotThrowAsync();
+            FluentActions.Invoking(host.Services.GetRequiredService<TextGenerator>).Should().Throw<FileNotFoundException>();
+            await host.StopAsync();
+        }
+    }
+
+    private static ServiceProvider Provider(Action<TinyGptOptions> configure)
+    {
+        var services = new ServiceCollection();
+        services.AddTinyGpt(configure);
+        return services.BuildServiceProvider();
     }
 }

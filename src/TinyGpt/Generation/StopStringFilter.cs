@@ -1,13 +1,13 @@
-namespace TinyGpt.Chat;
+namespace TinyGpt.Generation;
 
 /// <summary>Cuts streamed text at the first of some stop sequences, holding back only what could still begin one.</summary>
-internal sealed class StopSequenceFilter
+internal sealed class StopStringFilter
 {
     private readonly string[] _stops;
     private readonly int _holdBack;
     private string _buffer = string.Empty;
 
-    public StopSequenceFilter(IEnumerable<string>? stops)
+    public StopStringFilter(IEnumerable<string>? stops)
     {
         _stops = stops?.Where(s => !string.IsNullOrEmpty(s)).ToArray() ?? [];
         _holdBack = _stops.Length == 0 ? 0 : _stops.Max(s => s.Length) - 1;
