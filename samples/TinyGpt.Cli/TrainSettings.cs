@@ -43,6 +43,8 @@ internal sealed record TrainSettings
 
     public int SampleInterval { get; init; }
 
+    public bool TensorBoard { get; init; } = true;
+
     public double? PeakGflops { get; init; }
 
     public int LogInterval { get; init; } = 10;
@@ -79,6 +81,7 @@ internal sealed record TrainSettings
         Threads = Threads,
         Device = Device,
         SampleInterval = SampleInterval,
+        TensorBoard = TensorBoard,
         PeakFlops = PeakGflops * 1e9,
         LogInterval = LogInterval,
         MinLearningRate = MinLearningRate,

@@ -32,6 +32,14 @@ public sealed class CliEndToEndTests : IDisposable
             File.Exists(Path.Combine(_run, file)).Should().BeTrue(file);
         }
 
+        // The chart covers the whole run (both sessions): the train curve and the validation points.
+        var chart = PngPixels.Read(Path.Combine(_run, "loss.png"));
+        (chart.Width, chart.Height).Should().Be((900, 500));
+        chart.Count((0x1f, 0x77, 0xb4)).Should().BeGreaterThan(200, "the train curve is drawn in blue");
+        chart.Count((0xff, 0x7f, 0x0e)).Should().BeGreaterThan(50, "the validation points are drawn in orange");
+        Directory.GetFiles(_run, "*.tmp").Should().BeEmpty();
+        Directory.GetFiles(Path.Combine(_run, "tensorboard"), "events.out.tfevents.*").Should().HaveCount(2, "each training session writes its own event file");
+
         var (_, json, _) = Expect(CliRunner.Run(Timeout, "eval", "--run", _run, "--split", "test", "--json"));
         using var result = JsonDocument.Parse(json);
         result.RootElement.GetProperty("split").GetString().Should().Be("test");

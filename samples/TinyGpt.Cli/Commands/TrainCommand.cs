@@ -28,6 +28,7 @@ internal static class TrainCommand
     public static readonly Option<bool> Restart = new("--restart") { Description = "Delete the run's earlier training (checkpoints, model, metrics) and train from the start." };
     public static readonly Option<string> Device = CliOptions.Device();
     public static readonly Option<double?> Dropout = new("--dropout") { Description = "Dropout (default: the preset's)." };
+    public static readonly Option<bool> NoTensorBoard = new("--no-tensorboard") { Description = "Do not write TensorBoard event files (RUN/tensorboard); metrics.jsonl is written either way." };
     public static readonly Option<int> SampleInterval = new("--sample-interval") { Description = "Steps between sample generations in the log (0: none).", DefaultValueFactory = _ => 0 };
     public static readonly Option<double?> PeakGflops = new("--peak-gflops") { Description = "Peak GFLOP/s of this hardware, to report MFU." };
     public static readonly Option<int> LogInterval = new("--log-interval") { Description = "Steps between log lines.", DefaultValueFactory = _ => 10 };
@@ -44,7 +45,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
-            Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, PeakGflops, LogInterval,
+            Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, NoTensorBoard, PeakGflops, LogInterval,
             Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride, InitFrom,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
@@ -74,6 +75,7 @@ internal static class TrainCommand
         Device = result.GetValue(Device)!,
         Dropout = result.GetValue(Dropout),
         SampleInterval = result.GetValue(SampleInterval),
+        TensorBoard = !result.GetValue(NoTensorBoard),
         PeakGflops = result.GetValue(PeakGflops),
         LogInterval = result.GetValue(LogInterval),
         Width = result.GetValue(Width),
@@ -118,7 +120,7 @@ internal static class TrainCommand
             using var model = new GptModel(config, settings.Seed);
             ILogger logger = collective.IsPrimary ? new ConsoleLogger(LogLevel.Information) : NullLogger.Instance;
             var start = settings.Resume ? TrainingStart.Resume : settings.Restart ? TrainingStart.Restart : TrainingStart.New;
-            var trainer = distributed.CreateTrainer(run, model, options, start, logger);
+            var trainer = distributed.CreateTrainer(run, model, options, start, logger, [new LossChart(run.MetricsPath, run.LossCurvePath)]);
             var result = collective.IsPrimary && CliErrors.Interactive
                 ? await TrainWithProgressBarAsync(trainer, cancellationToken).ConfigureAwait(false)
                 : await trainer.TrainAsync(null, cancellationToken).ConfigureAwait(false);

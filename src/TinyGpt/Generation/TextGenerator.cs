@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using System.Text;
 using TinyGpt.Modeling;
+using TinyGpt.Telemetry;
 using TinyGpt.Tokenization;
 using TinyGpt.Validation;
 
@@ -71,7 +73,7 @@ public sealed class TextGenerator
     public async IAsyncEnumerable<TextGenerationUpdate> GenerateUpdatesAsync(string prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var (ids, valid) = Prepare(prompt, options);
-        var completion = new Completion(Tokenizer, valid, PromptTokens(ids));
+        using var completion = new Completion(Tokenizer, valid, PromptTokens(ids));
         await foreach (var id in Tokens.GenerateStreamingAsync(ids, valid, cancellationToken).ConfigureAwait(false))
         {
             if (completion.Add(id) is { } update)
@@ -103,6 +105,7 @@ public sealed class TextGenerator
 
     private static IEnumerable<string> Assemble(IEnumerable<int> ids, Completion completion)
     {
+        using var owned = completion;
         foreach (var id in ids)
         {
             if (completion.Add(id) is { Text.Length: > 0 } update)
@@ -151,18 +154,36 @@ public sealed class TextGenerator
     /// decodes everything generated so far and hands out only text that is complete (not ending in a
     /// replacement character), then holds back what could still begin a stop string.
     /// </summary>
-    private sealed class Completion(ITextTokenizer tokenizer, GenerationOptions options, int promptTokens)
+    /// <remarks>It also reports the generation to <see cref="TinyGptTelemetry"/>: an activity from creation to finish, and the meter's counts and times.</remarks>
+    private sealed class Completion : IDisposable
     {
         private readonly List<int> _ids = [];
-        private readonly StopStringFilter _stops = new(options.StopStrings);
+        private readonly ITextTokenizer _tokenizer;
+        private readonly GenerationOptions _options;
+        private readonly int _promptTokens;
+        private readonly StopStringFilter _stops;
+        private readonly long _started = Stopwatch.GetTimestamp();
+        private readonly Activity? _activity;
         private int _decoded;
+
+        public Completion(ITextTokenizer tokenizer, GenerationOptions options, int promptTokens)
+        {
+            (_tokenizer, _options, _promptTokens) = (tokenizer, options, promptTokens);
+            _stops = new StopStringFilter(options.StopStrings);
+            _activity = TinyGptTelemetry.Source.StartActivity("tinygpt.generate")?.SetTag("tinygpt.generation.prompt_tokens", promptTokens);
+        }
 
         public bool Stopped => _stops.Stopped;
 
         public TextGenerationUpdate? Add(int id)
         {
+            if (_ids.Count == 0)
+            {
+                TinyGptTelemetry.TimeToFirstToken.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds);
+            }
+
             _ids.Add(id);
-            var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
+            var text = _tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
             if (text.Length <= _decoded || text[^1] == '\uFFFD')
             {
                 return null;
@@ -170,7 +191,7 @@ public sealed class TextGenerator
 
             var piece = text[_decoded..];
             _decoded = text.Length;
-            return new TextGenerationUpdate(_stops.Push(piece), promptTokens, _ids.Count, null);
+            return new TextGenerationUpdate(_stops.Push(piece), _promptTokens, _ids.Count, null);
         }
 
         public TextGenerationUpdate Finish()
@@ -178,14 +199,21 @@ public sealed class TextGenerator
             var rest = string.Empty;
             if (!_stops.Stopped)
             {
-                var text = tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
+                var text = _tokenizer.Decode(CollectionsMarshal.AsSpan(_ids));
                 rest = _stops.Push(text.Length > _decoded ? text[_decoded..] : string.Empty) + _stops.Flush();
             }
 
             var reason = _stops.Stopped ? GenerationFinishReason.StopString
-                : _ids.Count >= options.MaxNewTokens ? GenerationFinishReason.MaxNewTokens
+                : _ids.Count >= _options.MaxNewTokens ? GenerationFinishReason.MaxNewTokens
                 : GenerationFinishReason.StopToken;
-            return new TextGenerationUpdate(rest, promptTokens, _ids.Count, reason);
+            var finish = new KeyValuePair<string, object?>("tinygpt.generation.finish_reason", reason.ToString());
+            TinyGptTelemetry.GeneratedTokens.Add(_ids.Count);
+            TinyGptTelemetry.GenerationDuration.Record(Stopwatch.GetElapsedTime(_started).TotalSeconds, finish);
+            _activity?.SetTag("tinygpt.generation.tokens", _ids.Count).SetTag(finish.Key, finish.Value);
+            return new TextGenerationUpdate(rest, _promptTokens, _ids.Count, reason);
         }
+
+        // Ends the activity, also when the caller stopped early or the generation was cancelled.
+        public void Dispose() => _activity?.Dispose();
     }
 }

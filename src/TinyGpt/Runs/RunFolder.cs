@@ -15,7 +15,7 @@ namespace TinyGpt.Runs;
 /// <summary>
 /// The folder of one training run, and the one place that knows its layout: <c>prepare.json</c>,
 /// <c>tokenizer/</c>, <c>data/*.tokens</c>, <c>config.json</c>, <c>metrics.jsonl</c>,
-/// <c>checkpoints/</c>, <c>model.safetensors</c> and <c>loss.png</c>. It answers the questions every
+/// <c>checkpoints/</c>, <c>model.safetensors</c>, <c>tensorboard/</c> and (drawn by the CLI) <c>loss.png</c>. It answers the questions every
 /// face (the CLI, <c>GptBuilder</c>, dependency injection) asks: open a prepared run, train its
 /// model with checkpoints and resume, load its newest model and say which file it came from.
 /// </summary>
@@ -48,8 +48,11 @@ public sealed class RunFolder : IDisposable
     /// <summary>The final weights with configuration (<c>model.safetensors</c>, a TinyGpt model file).</summary>
     public string ModelPath => PathsOf(Path).ModelPath;
 
-    /// <summary>The loss-curve picture (<c>loss.png</c>).</summary>
+    /// <summary>Where the <c>tinygpt</c> CLI draws the loss curves (<c>loss.png</c>); the library itself writes only <see cref="MetricsPath"/>.</summary>
     public string LossCurvePath => Combine(Path, "loss.png");
+
+    /// <summary>The TensorBoard log folder: <c>tensorboard --logdir</c> this (<see cref="TrainingOptions.TensorBoard"/>).</summary>
+    public string TensorBoardDirectory => Combine(Path, "tensorboard");
 
     /// <summary>The checkpoints of training.</summary>
     public string CheckpointsDirectory => Combine(Path, "checkpoints");
@@ -177,7 +180,7 @@ public sealed class RunFolder : IDisposable
             Checkpoints = store,
             Sampler = options.SampleInterval > 0 ? new TrainingSampler(Tokenizer) : null,
             InitialWeights = PretrainedWeights.Instance,
-            Observers = [metrics, new FinalModelWriter(ModelPath), new LossCurveWriter(LossCurvePath, metrics), .. observers ?? []],
+            Observers = [metrics, .. options.TensorBoard ? [new TensorBoardFile(TensorBoardDirectory)] : Array.Empty<ITrainingObserver>(), new FinalModelWriter(ModelPath), .. observers ?? []],
         };
         if (options.InitFrom is { } init)
         {
@@ -288,6 +291,14 @@ public sealed class RunFolder : IDisposable
         foreach (var file in checkpoints.Concat(outputs).Where(File.Exists))
         {
             File.Delete(file);
+        }
+
+        if (Directory.Exists(TensorBoardDirectory))
+        {
+            foreach (var events in Directory.EnumerateFiles(TensorBoardDirectory, "events.out.tfevents.*"))
+            {
+                File.Delete(events);
+            }
         }
     }
 

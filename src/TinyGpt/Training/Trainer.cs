@@ -3,6 +3,7 @@ using System.Globalization;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using TinyGpt.Modeling;
+using TinyGpt.Telemetry;
 using TinyGpt.Tokens;
 using TinyGpt.Validation;
 using TorchSharp;
@@ -205,8 +206,20 @@ public sealed class Trainer
             }
 
             throughput.Resume();
-            var (lr, gradNorm) = TrainStep(batches, optimizer, averager, plan, state);
-            throughput.Pause(plan.TokensPerStep);
+            var started = Stopwatch.GetTimestamp();
+            (double LearningRate, double GradientNorm) step;
+            using (var activity = TinyGptTelemetry.Source.StartActivity("tinygpt.train.step"))
+            {
+                step = TrainStep(batches, optimizer, averager, plan, state);
+                throughput.Pause(plan.TokensPerStep);
+                activity?.SetTag("tinygpt.step", state.Step).SetTag("tinygpt.loss", state.LastLoss).SetTag("tinygpt.learning_rate", step.LearningRate);
+            }
+
+            var (lr, gradNorm) = step;
+            TinyGptTelemetry.TrainingTokens.Add(plan.TokensPerStep);
+            TinyGptTelemetry.TrainingStepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            TinyGptTelemetry.TrainingLoss.Record(state.LastLoss);
+            TinyGptTelemetry.LearningRate.Record(lr);
             if (state.Step % Options.LogInterval == 0 || state.Step == plan.TotalSteps || state.Step == 1)
             {
                 Report(progress, plan, state, throughput.TakeTokensPerSecond(), lr, gradNorm, session.Elapsed);
@@ -412,6 +425,7 @@ public sealed class Trainer
     private void Report(EvaluationReport report)
     {
         var result = report.Result;
+        TinyGptTelemetry.EvaluationLoss.Record(result.Loss, new KeyValuePair<string, object?>("tinygpt.evaluation.partial", report.Partial));
         Logger.LogInformation(
             "eval at step {Step}{Partial}: loss {Loss:F4} | token ppl {Ppl:F2}{Word}{Bpb}",
             report.Step,

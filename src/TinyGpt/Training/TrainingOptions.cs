@@ -72,6 +72,12 @@ public sealed class TrainingOptions : IValidatable
     /// <summary>Most recent checkpoints to keep (the best one is kept as well).</summary>
     public int KeepCheckpoints { get; set; } = 2;
 
+    /// <summary>
+    /// Whether a run folder's trainer also writes TensorBoard event files (<c>RUN/tensorboard</c>,
+    /// <see cref="TensorBoardFile"/>); on by default. The metrics file is written either way.
+    /// </summary>
+    public bool TensorBoard { get; set; } = true;
+
     /// <summary>Optimizer steps between log lines, progress reports and metrics records.</summary>
     public int LogInterval { get; set; } = 10;
 
