@@ -70,7 +70,7 @@ public sealed class CliMessagesTests : IDisposable
         var (_, stopped, _) = SmallRun.Expect(CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--max-new-tokens", "12", "--method", "greedy", "--stop", "\u2603", "--stop", stop));
 
         stopped.TrimEnd('\n').Should().Be("The" + completion[..completion.IndexOf(stop, StringComparison.Ordinal)]);
-        var (code, _, error) = CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--stop", string.Empty);
+        var (code, _, error) = CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "The", "--max-new-tokens", "5", "--stop", string.Empty);
         code.Should().Be(2);
         error.Should().Contain("--stop").And.NotContain("StopStrings");
     }
