@@ -82,12 +82,20 @@ public static class ModelFile
     }
 
     /// <summary>A new model with the file's configuration and weights (names after <paramref name="prefix"/>), in evaluation mode.</summary>
-    internal static GptModel CreateModel(SafeTensorsContent content, string path, Device? device, string prefix = "")
+    internal static GptModel CreateModel(SafeTensorsContent content, string path, Device? device, string prefix = "") =>
+        Populate(ReadConfig(content, path), model => LoadWeights(model, content, path, prefix), device);
+
+    /// <summary>
+    /// The one way a loaded model comes to be: a new model of <paramref name="config"/> filled by
+    /// <paramref name="fill"/>, moved to <paramref name="device"/> and put in evaluation mode; disposed
+    /// when anything fails, so a refused file leaves no native memory behind.
+    /// </summary>
+    internal static GptModel Populate(GptConfig config, Action<GptModel> fill, Device? device)
     {
-        var model = new GptModel(ReadConfig(content, path));
+        var model = new GptModel(config);
         try
         {
-            LoadWeights(model, content, path, prefix);
+            fill(model);
             if (device is not null)
             {
                 model.to(device);

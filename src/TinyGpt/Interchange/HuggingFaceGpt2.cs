@@ -1,8 +1,8 @@
 using System.Text.RegularExpressions;
+using TinyGpt.Checkpoints;
 using TinyGpt.Modeling;
 using TinyGpt.Serialization;
 using TinyGpt.Tokenization;
-using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Interchange;
@@ -62,23 +62,7 @@ public static partial class HuggingFaceGpt2
     {
         var config = ReadConfig(directory);
         using var files = HuggingFaceWeightFiles.Open(directory);
-        var model = new GptModel(config);
-        try
-        {
-            CopyWeights(files, model, directory);
-            if (device is not null)
-            {
-                model.to(device);
-            }
-
-            model.eval();
-            return model;
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
+        return ModelFile.Populate(config, model => CopyWeights(files, model, directory), device);
     }
 
     /// <summary>The folder's own tokenizer (<c>vocab.json</c> + <c>merges.txt</c>), or null when it has none.</summary>
