@@ -27,7 +27,7 @@ var lines = textFile is null ? SampleText.Lines : File.ReadAllLines(textFile);
 
 var ml = new MLContext(seed: 1);
 var data = ml.Data.LoadFromEnumerable(lines.Select(line => new TextRow { Text = line }));
-var estimator = ml.Transforms.Text.TrainTinyGpt(new TinyGptEstimatorOptions
+var estimator = ml.Transforms.Text.TrainTinyGpt(ml, new TinyGptEstimatorOptions
 {
     RunDirectory = Path.Combine(work, "run"),
     TextColumnName = nameof(TextRow.Text),

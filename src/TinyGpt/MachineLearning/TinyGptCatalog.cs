@@ -17,10 +17,23 @@ public static class TinyGptCatalog
     public static TinyGptEstimator TrainTinyGpt(this TransformsCatalog.TextTransforms catalog, TinyGptEstimatorOptions options, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        ArgumentNullException.ThrowIfNull(options);
-        var estimator = new TinyGptEstimator(options, logger);
-        var problems = estimator.Validate();
-        return problems.Count == 0 ? estimator : throw new ArgumentException("Invalid TinyGptEstimatorOptions: " + string.Join(" ", problems), nameof(options));
+        return new TinyGptEstimator(null, options, logger);
+    }
+
+    /// <summary>
+    /// As <see cref="TrainTinyGpt(TransformsCatalog.TextTransforms, TinyGptEstimatorOptions, ILogger?)"/>,
+    /// honouring the caller's context: its seed when <see cref="TinyGptEstimatorOptions.Seed"/> is null,
+    /// and its log. ML.NET keeps a catalog's context internal, so it is passed here explicitly:
+    /// <c>mlContext.Transforms.Text.TrainTinyGpt(mlContext, options)</c>.
+    /// </summary>
+    /// <param name="catalog">The text transforms catalog.</param>
+    /// <param name="context">The context the catalog belongs to.</param>
+    /// <param name="options">What to train on, how, and how to generate.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public static TinyGptEstimator TrainTinyGpt(this TransformsCatalog.TextTransforms catalog, MLContext context, TinyGptEstimatorOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new TinyGptEstimator(context, options);
     }
 
     /// <summary>The same with the common settings as arguments.</summary>
@@ -44,10 +57,21 @@ public static class TinyGptCatalog
     /// Lets <c>mlContext.Model.Load</c> read pipelines with TinyGpt transformers: registers this
     /// assembly's custom-mapping factory with the context's component catalog. Call it before loading.
     /// </summary>
+    /// <param name="context">The context that will load pipelines.</param>
+    /// <param name="device">
+    /// Where reloaded pipelines generate: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>; null keeps the
+    /// current <see cref="TinyGptModelStore.Device"/> (<c>cpu</c> unless set). ML.NET creates custom
+    /// mappings without their context, so the device is the store's, for the whole process.
+    /// </param>
     /// <returns><paramref name="context"/>, for chaining.</returns>
-    public static MLContext RegisterTinyGpt(this MLContext context)
+    public static MLContext RegisterTinyGpt(this MLContext context, string? device = null)
     {
         ArgumentNullException.ThrowIfNull(context);
+        if (device is not null)
+        {
+            TinyGptModelStore.Device = device;
+        }
+
         context.ComponentCatalog.RegisterAssembly(typeof(TinyGptGenerationMappingFactory).Assembly);
         return context;
     }

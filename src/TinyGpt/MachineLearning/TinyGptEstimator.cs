@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Logging;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
 using TinyGpt.Generation;
 using TinyGpt.Hosting;
 using TinyGpt.Modeling;
@@ -22,14 +23,38 @@ public sealed class TinyGptEstimator : IEstimator<TinyGptTransformer>
     private readonly MLContext _context;
     private readonly TinyGptEstimatorOptions _options;
     private readonly ILogger? _logger;
+    private readonly long _seed;
 
-    internal TinyGptEstimator(TinyGptEstimatorOptions options, ILogger? logger)
+    /// <summary>
+    /// An estimator that uses <paramref name="context"/>: its seed (when <see cref="TinyGptEstimatorOptions.Seed"/>
+    /// is null) and its log (<see cref="MLContext.Log"/> receives preparation and training progress).
+    /// </summary>
+    /// <param name="context">The caller's ML.NET context.</param>
+    /// <param name="options">What to train on, how, and how to generate.</param>
+    /// <exception cref="ArgumentException">The options are invalid; the message lists every problem.</exception>
+    public TinyGptEstimator(MLContext context, TinyGptEstimatorOptions options)
+        : this(context ?? throw new ArgumentNullException(nameof(context)), options, logger: null)
     {
-        _options = options;
-        _logger = logger;
-        _context = new MLContext(seed: unchecked((int)options.Seed));
-        _context.RegisterTinyGpt();
     }
+
+    internal TinyGptEstimator(MLContext? context, TinyGptEstimatorOptions options, ILogger? logger)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options;
+        _context = (context ?? new MLContext(seed: unchecked((int)(options.Seed ?? 1337)))).RegisterTinyGpt();
+        // IHostEnvironment.Register and IChannelProvider.Start are the public ways into a context's
+        // random source and log; the catalogs' own environment is internal to ML.NET.
+        _seed = options.Seed ?? (context is null ? 1337 : ((IHostEnvironment)context).Register("TinyGpt").Rand.NextInt64(int.MaxValue));
+        _logger = logger ?? (context is null ? null : new MLContextLogger(context));
+        var problems = Validate();
+        if (problems.Count > 0)
+        {
+            throw new ArgumentException("Invalid TinyGptEstimatorOptions: " + string.Join(" ", problems), nameof(options));
+        }
+    }
+
+    /// <summary>The seed this estimator trains with: <see cref="TinyGptEstimatorOptions.Seed"/>, or the one drawn from the context.</summary>
+    public long Seed => _seed;
 
     /// <summary>Trains on the text column of <paramref name="input"/> (empty rows are skipped) and returns the fitted transformer.</summary>
     /// <exception cref="ArgumentException">The column is missing or not text, or there are too few rows.</exception>
@@ -58,14 +83,14 @@ public sealed class TinyGptEstimator : IEstimator<TinyGptTransformer>
             .WithCorpus(Hosting.CorpusSource.Text(text, _options.ValidationFraction))
             .WithTokenizer(Hosting.TokenizerSource.Bpe(_options.VocabSize))
             .WithModel(config)
-            .WithSeed(_options.Seed)
+            .WithSeed(_seed)
             .WithRunDirectory(_options.RunDirectory!)
             .WithTraining(t =>
             {
                 t.MaxSteps = _options.MaxSteps;
                 t.BatchSize = _options.BatchSize;
                 t.LearningRate = _options.LearningRate;
-                t.Seed = _options.Seed;
+                t.Seed = _seed;
                 t.Device = _options.Device;
                 t.EvalInterval = 0;
                 t.CheckpointInterval = 0;

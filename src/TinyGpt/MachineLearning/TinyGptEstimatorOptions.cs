@@ -42,8 +42,12 @@ public sealed class TinyGptEstimatorOptions
     /// <summary>Share of the rows (the last ones) held out for validation, in (0, 0.5].</summary>
     public double ValidationFraction { get; set; } = 0.1;
 
-    /// <summary>Seed of the initial weights and the data order.</summary>
-    public long Seed { get; set; } = 1337;
+    /// <summary>
+    /// Seed of the initial weights and the data order. Null (the default) draws it from the
+    /// <see cref="Microsoft.ML.MLContext"/>'s own random source, so <c>new MLContext(seed: 1)</c> makes
+    /// fitting repeatable as it does for ML.NET's trainers; without a context, null means 1337.
+    /// </summary>
+    public long? Seed { get; set; }
 
     /// <summary>Device to train and generate on: <c>cpu</c>, <c>cuda</c> or <c>cuda:N</c>.</summary>
     public string Device { get; set; } = "cpu";

@@ -24,6 +24,24 @@ public static class TinyGptModelStore
     private const string GenerationFile = "generation.json";
     private static readonly ConcurrentDictionary<string, Lazy<(TextGenerator Generator, GenerationOptions Options)>> Loaded = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// The device that stored models load onto when a reloaded pipeline first uses them: <c>cpu</c>
+    /// (the default), <c>cuda</c> or <c>cuda:N</c>. Set it (or pass it to <c>RegisterTinyGpt</c>)
+    /// before the first transform; models already loaded stay where they are.
+    /// </summary>
+    /// <exception cref="ArgumentException">Set to an empty name.</exception>
+    public static string Device
+    {
+        get => _device;
+        set
+        {
+            ArgumentException.ThrowIfNullOrWhiteSpace(value);
+            _device = value;
+        }
+    }
+
+    private static volatile string _device = "cpu";
+
     /// <summary>The store folder now in effect.</summary>
     public static string Directory =>
         Environment.GetEnvironmentVariable(EnvironmentVariable) is { Length: > 0 } configured
@@ -87,19 +105,21 @@ public static class TinyGptModelStore
         return id;
     }
 
-    /// <summary>The generator and generation settings of a stored model, loaded once per process.</summary>
+    /// <summary>The generator and generation settings of a stored model, loaded once per process and device.</summary>
     /// <exception cref="FileNotFoundException">The store has no such model (the pipeline was fitted on another machine, or the store moved).</exception>
     internal static (TextGenerator Generator, GenerationOptions Options) Open(string id)
     {
         var folder = PathOf(id);
-        var lazy = Loaded.GetOrAdd(folder, f => new Lazy<(TextGenerator, GenerationOptions)>(() => Load(f), LazyThreadSafetyMode.ExecutionAndPublication));
+        var device = Device;
+        var key = folder + "|" + device;
+        var lazy = Loaded.GetOrAdd(key, _ => new Lazy<(TextGenerator, GenerationOptions)>(() => Load(folder, device), LazyThreadSafetyMode.ExecutionAndPublication));
         try
         {
             return lazy.Value;
         }
         catch
         {
-            Loaded.TryRemove(new KeyValuePair<string, Lazy<(TextGenerator, GenerationOptions)>>(folder, lazy));
+            Loaded.TryRemove(new KeyValuePair<string, Lazy<(TextGenerator, GenerationOptions)>>(key, lazy));
             throw;
         }
     }
@@ -107,7 +127,7 @@ public static class TinyGptModelStore
     /// <summary>Forgets the models loaded so far, so the next use reads them from the store again.</summary>
     internal static void ForgetLoaded() => Loaded.Clear();
 
-    private static (TextGenerator, GenerationOptions) Load(string folder)
+    private static (TextGenerator, GenerationOptions) Load(string folder, string device)
     {
         var settings = Path.Combine(folder, GenerationFile);
         if (!File.Exists(settings))
@@ -120,6 +140,6 @@ public static class TinyGptModelStore
         var options = JsonSerializer.Deserialize<GenerationOptions>(File.ReadAllText(settings), JsonDefaults.Options)
             ?? throw new InvalidDataException($"'{settings}' is empty.");
         using var run = RunFolder.Open(folder);
-        return (run.LoadGenerator(), options);
+        return (run.LoadGenerator(device), options);
     }
 }

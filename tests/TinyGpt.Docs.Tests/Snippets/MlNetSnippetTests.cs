@@ -32,7 +32,7 @@ public sealed class MlNetSnippetTests : IDisposable
         var ml = new MLContext(seed: 1);
         IDataView corpus = ml.Data.LoadFromEnumerable(lines.Select(l => new TextRow { Text = l }));
 
-        var model = ml.Transforms.Text.TrainTinyGpt(new TinyGptEstimatorOptions
+        var model = ml.Transforms.Text.TrainTinyGpt(ml, new TinyGptEstimatorOptions   // ml: its seed and log are used
         {
             RunDirectory = "runs/mlnet",   // required: tokenizer, token files, metrics, model.safetensors
             TextColumnName = "Text",       // one row = one line of the corpus
@@ -51,7 +51,7 @@ public sealed class MlNetSnippetTests : IDisposable
         ml.Model.Save(model, prompts.Schema, "pipeline.zip");
 
         // Anywhere else (another process, same machine or a machine with the model store):
-        var other = new MLContext().RegisterTinyGpt();             // before Load
+        var other = new MLContext().RegisterTinyGpt(device: "cpu"); // before Load; or "cuda"
         ITransformer loaded = other.Model.Load("pipeline.zip", out var schema);
         using var engine = other.Model.CreatePredictionEngine<PromptRow, CompletionRow>(loaded);
         string text = engine.Predict(new PromptRow { Prompt = "the quick brown" }).Generated;

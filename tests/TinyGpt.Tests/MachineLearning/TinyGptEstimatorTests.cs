@@ -108,6 +108,73 @@ public sealed class TinyGptEstimatorTests : IDisposable
     }
 
     [Fact]
+    public void The_callers_context_gives_the_seed_and_hears_the_training_log()
+    {
+        var options = Options();
+        options.Seed = null;
+        options.MaxSteps = 3;
+        long SeedOf(int contextSeed) => new MLContext(seed: contextSeed).Transforms.Text.TrainTinyGpt(new MLContext(seed: contextSeed), options).Seed;
+
+        SeedOf(5).Should().Be(SeedOf(5), "the same context seed gives the same training seed");
+        SeedOf(6).Should().NotBe(SeedOf(5));
+        options.Seed = 4;
+        SeedOf(5).Should().Be(4, "an explicit seed wins");
+
+        options.Seed = null;
+        var ml = new MLContext(seed: 5);
+        var messages = new List<string>();
+        ml.Log += (_, e) =>
+        {
+            if (e.Source == "TinyGpt")
+            {
+                lock (messages)
+                {
+                    messages.Add(e.Message);
+                }
+            }
+        };
+        var estimator = ml.Transforms.Text.TrainTinyGpt(ml, options);
+        var model = estimator.Fit(Corpus(ml));
+
+        estimator.Seed.Should().Be(SeedOf(5));
+        messages.Should().Contain(m => m.Contains("step 3/3", StringComparison.Ordinal), "training progress goes to MLContext.Log");
+        ml.Data.CreateEnumerable<GeneratedRow>(model.Transform(Prompts(ml)), reuseRowObject: false).Should().HaveCount(2);
+    }
+
+    [Fact]
+    public void A_reloaded_pipeline_generates_on_the_chosen_device()
+    {
+        var ml = new MLContext(seed: 1);
+        var options = Options();
+        options.MaxSteps = 2;
+        var model = ml.Transforms.Text.TrainTinyGpt(ml, options).Fit(Corpus(ml));
+        var zip = _folder.File("pipeline.zip");
+        ml.Model.Save(model, Prompts(ml).Schema, zip);
+        TinyGptModelStore.ForgetLoaded();
+        try
+        {
+            var onCuda = new MLContext().RegisterTinyGpt(device: "cuda");
+            TinyGptModelStore.Device.Should().Be("cuda");
+            using var cudaEngine = onCuda.Model.CreatePredictionEngine<PromptRow, GeneratedRow>(onCuda.Model.Load(zip, out _));
+            if (!TorchSharp.torch.cuda.is_available())
+            {
+                // This machine has no CUDA: the device is really asked for, and refused with the way out.
+                FluentActions.Invoking(() => cudaEngine.Predict(new PromptRow { Prompt = "a" })).Should().Throw<Exception>().WithMessage("*CUDA*");
+            }
+
+            var onCpu = new MLContext().RegisterTinyGpt(device: "cpu");
+            using var cpuEngine = onCpu.Model.CreatePredictionEngine<PromptRow, GeneratedRow>(onCpu.Model.Load(zip, out _));
+            cpuEngine.Predict(new PromptRow { Prompt = "every line" }).Generated.Should().Be(
+                ml.Data.CreateEnumerable<GeneratedRow>(model.Transform(Prompts(ml)), reuseRowObject: false).Last().Generated);
+            FluentActions.Invoking(() => TinyGptModelStore.Device = " ").Should().Throw<ArgumentException>();
+        }
+        finally
+        {
+            TinyGptModelStore.Device = "cpu";
+        }
+    }
+
+    [Fact]
     public void Invalid_options_and_missing_columns_are_reported()
     {
         var ml = new MLContext();
