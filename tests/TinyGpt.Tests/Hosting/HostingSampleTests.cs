@@ -1,8 +1,8 @@
-using System.Net.ServerSentEvents;
-using System.Text.Json;
 using System.Diagnostics;
 using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
 using System.Reflection;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using TinyGpt.Generation;
 

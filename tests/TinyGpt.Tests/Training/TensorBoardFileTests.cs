@@ -58,7 +58,12 @@ public class TensorBoardFileTests(TrainedRunFixture run) : IClassFixture<Trained
         a[1].Step.Should().Be(10);
         a[1].Scalars.Should().BeEquivalentTo(new Dictionary<string, float>
         {
-            ["train/loss"] = 3.5f, ["train/learning_rate"] = 1e-3f, ["train/grad_norm"] = 0.75f, ["train/tokens_per_second"] = 1234, ["train/tokens_seen"] = 2560, ["train/mfu"] = 0.125f,
+            ["train/loss"] = 3.5f,
+            ["train/learning_rate"] = 1e-3f,
+            ["train/grad_norm"] = 0.75f,
+            ["train/tokens_per_second"] = 1234,
+            ["train/tokens_seen"] = 2560,
+            ["train/mfu"] = 0.125f,
         });
         a[2].Scalars.Keys.Should().BeEquivalentTo("eval_estimate/loss", "eval_estimate/token_perplexity", "eval_estimate/word_perplexity", "eval_estimate/bits_per_byte");
         a[2].Scalars["eval_estimate/loss"].Should().Be(4f);
