@@ -15,6 +15,14 @@ internal sealed partial class CliProcess : IDisposable
     private readonly ConcurrentQueue<string> _lines = new();
     private readonly SemaphoreSlim _arrived = new(0);
 
+    static CliProcess()
+    {
+        if (OperatingSystem.IsLinux())
+        {
+            RestoreIgnoredSigInt();
+        }
+    }
+
     private CliProcess(ProcessStartInfo start)
     {
         start.RedirectStandardOutput = true;
@@ -128,4 +136,24 @@ internal sealed partial class CliProcess : IDisposable
 
     [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
     private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "signal")]
+    private static partial nint SetSignalDisposition(int signal, nint handler);
+
+    /// <summary>
+    /// A test run started in the background by a shell without job control (<c>( cmd &amp; )</c>,
+    /// many CI scripts) inherits SIGINT ignored, and so would every tinygpt it starts: .NET then
+    /// installs no SIGINT handler, as Unix expects of background jobs, and a test's real Ctrl+C would
+    /// never arrive. Restoring the default disposition here (only when it is ignored) lets the
+    /// children be sent one; the tinygpt processes install their own handler as usual.
+    /// </summary>
+    private static void RestoreIgnoredSigInt()
+    {
+        const long sigIntBit = 1L << (SigInt - 1);
+        var ignored = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+        if (ignored is not null && (Convert.ToInt64(ignored["SigIgn:".Length..].Trim(), 16) & sigIntBit) != 0)
+        {
+            SetSignalDisposition(SigInt, 0); // SIG_DFL
+        }
+    }
 }
