@@ -17,6 +17,17 @@ internal sealed class LossChart(string metricsPath, string pngPath) : ITrainingO
     public static readonly Color TrainColor = Color.FromHex("#1f77b4");
     public static readonly Color ValidationColor = Color.FromHex("#ff7f0e");
 
+    // ScottPlot draws text with the system's fonts, and a machine without any (a slim container)
+    // would get a chart without a single label, silently; so the CLI brings its own and always uses it.
+    private static readonly Lazy<string> BundledFont = new(() =>
+    {
+        const string name = "DejaVu Sans (tinygpt)";
+        var folder = Path.Combine(AppContext.BaseDirectory, "fonts");
+        Fonts.AddFontFile(name, Path.Combine(folder, "DejaVuSans.ttf"), bold: false, italic: false);
+        Fonts.AddFontFile(name, Path.Combine(folder, "DejaVuSans-Bold.ttf"), bold: true, italic: false);
+        return name;
+    });
+
     public void OnTrainingFinished(TrainingResult result, GptModel model) =>
         Draw(metricsPath, pngPath, string.Create(CultureInfo.InvariantCulture, $"TinyGpt {model.CountParameters().Total / 1e6:F1}M parameters"));
 
@@ -25,6 +36,7 @@ internal sealed class LossChart(string metricsPath, string pngPath) : ITrainingO
     {
         var (train, validation) = ReadCurves(metrics);
         using var plot = new Plot();
+        plot.Font.Set(BundledFont.Value);
         plot.Title(title);
         plot.XLabel("training tokens (millions)");
         plot.YLabel("loss (nats per token)");

@@ -37,6 +37,7 @@ public sealed class CliEndToEndTests : IDisposable
         (chart.Width, chart.Height).Should().Be((900, 500));
         chart.Count((0x1f, 0x77, 0xb4)).Should().BeGreaterThan(200, "the train curve is drawn in blue");
         chart.Count((0xff, 0x7f, 0x0e)).Should().BeGreaterThan(50, "the validation points are drawn in orange");
+        chart.CountText(fromY: 0, toY: 32).Should().BeGreaterThan(100, "the title is drawn, with the CLI's own font when the machine has none");
         Directory.GetFiles(_run, "*.tmp").Should().BeEmpty();
         Directory.GetFiles(Path.Combine(_run, "tensorboard"), "events.out.tfevents.*").Should().HaveCount(2, "each training session writes its own event file");
 

@@ -48,6 +48,28 @@ internal sealed class PngPixels
         return count;
     }
 
+    /// <summary>
+    /// Near-black pixels in the middle half of the rows [<paramref name="fromY"/>, <paramref name="toY"/>),
+    /// leaving out rows that are mostly dark (a frame line), so what is counted is text.
+    /// </summary>
+    public int CountText(int fromY, int toY)
+    {
+        var count = 0;
+        for (var y = fromY; y < Math.Min(toY, Height); y++)
+        {
+            var row = 0;
+            for (var x = Width / 4; x < 3 * Width / 4; x++)
+            {
+                var (r, g, b) = this[x, y];
+                row += r < 96 && g < 96 && b < 96 ? 1 : 0;
+            }
+
+            count += row < Width / 4 ? row : 0;
+        }
+
+        return count;
+    }
+
     public static PngPixels Read(string path)
     {
         var file = File.ReadAllBytes(path);
