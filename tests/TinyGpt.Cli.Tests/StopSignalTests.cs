@@ -1,4 +1,5 @@
 using TinyGpt.Checkpoints;
+using TinyGpt.Testing;
 
 namespace TinyGpt.Cli.Tests;
 
@@ -16,8 +17,8 @@ public sealed class StopSignalTests : IDisposable
     public void Dispose() => _run.Dispose();
 
     [Theory]
-    [InlineData(CliProcess.SigInt, 130)]
-    [InlineData(CliProcess.SigTerm, 143)]
+    [InlineData(WatchedProcess.SigInt, 130)]
+    [InlineData(WatchedProcess.SigTerm, 143)]
     public void A_stop_signal_saves_the_step_it_stopped_at_and_the_run_resumes_from_it(int signal, int exitCode)
     {
         using var training = CliProcess.Start(_run.Train("--max-steps", "100000", "--eval-interval", "0"));
@@ -49,7 +50,7 @@ public sealed class StopSignalTests : IDisposable
         using (var training = CliProcess.Start(large))
         {
             training.WaitForLine(line => line.Contains("step 1/", StringComparison.Ordinal), Timeout);
-            training.Signal(CliProcess.SigInt);
+            training.Signal(WatchedProcess.SigInt);
             training.WaitForExit(Timeout).Should().Be(130, training.Output);
             training.Output.Should().Contain("tinygpt: stopped after step");
         }
@@ -65,9 +66,9 @@ public sealed class StopSignalTests : IDisposable
         {
             training.WaitForLine(line => line.Contains("Resumed from", StringComparison.Ordinal), Timeout);
             training.WaitForLine(line => line.Contains("/200000 |", StringComparison.Ordinal), Timeout);
-            training.Signal(CliProcess.SigInt);
+            training.Signal(WatchedProcess.SigInt);
             training.WaitForLine(line => line.Contains("Stopping at step", StringComparison.Ordinal), Timeout);
-            training.Signal(CliProcess.SigInt); // while the checkpoint is being written
+            training.Signal(WatchedProcess.SigInt); // while the checkpoint is being written
             training.WaitForExit(Timeout).Should().Be(130, training.Output);
             training.Output.Should().Contain("again: aborting at once").And.NotContain("tinygpt: stopped after step");
         }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
 using System.Text;
+using TinyGpt.Testing;
 
 namespace TinyGpt.Distributed.Tests.Infrastructure;
 
@@ -38,7 +39,7 @@ internal static class MpiRun
         Launch(Launcher.Value, mpirunOptions, ranks, assembly, timeout, environment, args, launchPrefix);
 
     /// <summary>Starts <c>mpirun [mpirunOptions] -np ranks tinygpt args</c> and returns at once, for tests that signal the job while it runs.</summary>
-    public static MpiJob StartCli(int ranks, IReadOnlyList<string> mpirunOptions, params string[] args)
+    public static WatchedProcess StartCli(int ranks, IReadOnlyList<string> mpirunOptions, params string[] args)
     {
         var (mpirun, isOpenMpi) = Launcher.Value;
         var start = new ProcessStartInfo(mpirun);
@@ -48,7 +49,7 @@ internal static class MpiRun
             start.ArgumentList.Add(argument);
         }
 
-        return new MpiJob(start);
+        return new WatchedProcess(start);
     }
 
     /// <summary>Runs the test host under MPICH's Hydra launcher at <paramref name="mpiexec"/> (for example <c>/usr/bin/mpiexec.mpich</c>).</summary>

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using TinyGpt.Checkpoints;
 using TinyGpt.Distributed.Tests.Infrastructure;
+using TinyGpt.Testing;
 
 namespace TinyGpt.Distributed.Tests.Training;
 
@@ -24,7 +25,7 @@ public sealed partial class StopSignalsUnderMpirunTests
         using (var job = MpiRun.StartCli(2, [], Train(run, "100000")))
         {
             job.WaitForLine(line => line.Contains("step 5/", StringComparison.Ordinal), Timeout);
-            job.Signal(MpiJob.SigUsr1);
+            job.Signal(WatchedProcess.SigUsr1);
             job.WaitForExit(Timeout).Should().Be(138, job.Output);
 
             // Each rank says where it stopped: both at the same step; rank 0 wrote it.
@@ -49,7 +50,7 @@ public sealed partial class StopSignalsUnderMpirunTests
         using var job = MpiRun.StartCli(2, ["--mca", "odls_base_sigkill_timeout", "5"], Train(run, "100000"));
         var logged = job.WaitForLine(line => line.Contains("step 5/", StringComparison.Ordinal), Timeout);
 
-        job.Signal(MpiJob.SigInt);
+        job.Signal(WatchedProcess.SigInt);
 
         job.WaitForExit(Timeout).Should().NotBe(0, "mpirun ends the job when it is interrupted");
         var latest = new CheckpointStore(Path.Combine(run, "checkpoints")).LatestPath;
