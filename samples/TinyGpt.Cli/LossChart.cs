@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json.Nodes;
 using ScottPlot;
 using TinyGpt.Modeling;
 using TinyGpt.Training;
@@ -34,7 +33,7 @@ internal sealed class LossChart(string metricsPath, string pngPath) : ITrainingO
     /// <summary>Draws the curves of <paramref name="metrics"/> into <paramref name="png"/>, replacing it whole or not at all.</summary>
     public static void Draw(string metrics, string png, string title, int width = 900, int height = 500)
     {
-        var (train, validation) = ReadCurves(metrics);
+        var (train, validation) = MetricsFile.ReadLossCurves(metrics);
         using var plot = new Plot();
         plot.Font.Set(BundledFont.Value);
         plot.Title(title);
@@ -66,22 +65,6 @@ internal sealed class LossChart(string metricsPath, string pngPath) : ITrainingO
         var temporary = png + $".{Environment.ProcessId}.tmp";
         plot.SavePng(temporary, width, height);
         File.Move(temporary, png, overwrite: true);
-    }
-
-    private static (List<(double Tokens, double Loss)> Train, List<(double Tokens, double Loss)> Validation) ReadCurves(string metrics)
-    {
-        var train = new List<(double, double)>();
-        var validation = new List<(double, double)>();
-        foreach (var line in File.ReadLines(metrics).Where(l => l.Length > 0))
-        {
-            var record = JsonNode.Parse(line)!.AsObject();
-            if (record["tokens"] is { } tokens && record["loss"] is { } loss)
-            {
-                (record["type"]?.GetValue<string>() == "train" ? train : validation).Add((tokens.GetValue<double>(), loss.GetValue<double>()));
-            }
-        }
-
-        return (train, validation);
     }
 
     // A centred moving average; the ends average over what there is.

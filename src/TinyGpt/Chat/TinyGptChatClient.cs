@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using System.Text;
 using Microsoft.Extensions.AI;
 using TinyGpt.Generation;
 using TinyGpt.Validation;
@@ -61,27 +60,10 @@ public sealed class TinyGptChatClient : IChatClient
     }
 
     /// <inheritdoc />
-    public async Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default)
-    {
-        var text = new StringBuilder();
-        ChatResponseUpdate? last = null;
-        await foreach (var update in GetStreamingResponseAsync(messages, options, cancellationToken).ConfigureAwait(false))
-        {
-            text.Append(update.Text);
-            last = update;
-        }
-
-        // The stream always ends with the update that carries the finish reason and the usage.
-        var usage = last!.Contents.OfType<UsageContent>().Single().Details;
-        return new ChatResponse(new ChatMessage(ChatRole.Assistant, text.ToString()) { MessageId = last.MessageId, CreatedAt = last.CreatedAt })
-        {
-            ResponseId = last.ResponseId,
-            CreatedAt = last.CreatedAt,
-            ModelId = _modelId,
-            FinishReason = last.FinishReason,
-            Usage = usage,
-        };
-    }
+    public Task<ChatResponse> GetResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, CancellationToken cancellationToken = default) =>
+        // Microsoft.Extensions.AI's own merge: text joined, the UsageContent moved into Usage, ids,
+        // time, model and finish reason taken from the updates.
+        GetStreamingResponseAsync(messages, options, cancellationToken).ToChatResponseAsync(cancellationToken);
 
     /// <inheritdoc />
     public async IAsyncEnumerable<ChatResponseUpdate> GetStreamingResponseAsync(IEnumerable<ChatMessage> messages, ChatOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)

@@ -9,12 +9,10 @@ namespace TinyGpt.Training;
 /// (<c>"type": "train"</c>), evaluation (<c>"eval"</c>) and sample (<c>"sample"</c>), flushed as it is
 /// appended as it happens so that a crash loses nothing. On a resume it keeps the records up to the step it resumes
 /// from and drops later ones, which the resumed run writes again; so the file always describes one
-/// run, however often it stopped. It also keeps the loss curves, for charts.
+/// run, however often it stopped. <see cref="ReadLossCurves"/> reads the loss curves back, for charts.
 /// </summary>
 public sealed class MetricsFile : ITrainingObserver
 {
-    private readonly List<(double Tokens, double Loss)> _train = [];
-    private readonly List<(double Tokens, double Loss)> _validation = [];
     private bool _started;
 
     /// <summary>Writes to <paramref name="path"/> from the next <see cref="OnTrainingStarted"/> on.</summary>
@@ -27,27 +25,32 @@ public sealed class MetricsFile : ITrainingObserver
     /// <summary>The file.</summary>
     public string Path { get; }
 
-    /// <summary>Training loss by training tokens seen, for the whole run (earlier sessions included).</summary>
-    public IReadOnlyList<(double Tokens, double Loss)> TrainingCurve => _train;
+    /// <summary>
+    /// The loss curves of a metrics file, by training tokens seen: training loss at every logged step
+    /// and validation loss at every evaluation, for the whole run (earlier sessions included). Lines a
+    /// kill cut short are skipped.
+    /// </summary>
+    /// <param name="path">A <c>metrics.jsonl</c>.</param>
+    public static (IReadOnlyList<(double Tokens, double Loss)> Training, IReadOnlyList<(double Tokens, double Loss)> Validation) ReadLossCurves(string path)
+    {
+        var training = new List<(double, double)>();
+        var validation = new List<(double, double)>();
+        foreach (var record in File.ReadLines(path).Select(Parse).OfType<JsonObject>())
+        {
+            if (record["tokens"] is { } tokens && record["loss"] is { } loss)
+            {
+                (record["type"]?.GetValue<string>() == "train" ? training : validation).Add((tokens.GetValue<double>(), loss.GetValue<double>()));
+            }
+        }
 
-    /// <summary>Validation loss by training tokens seen, for the whole run.</summary>
-    public IReadOnlyList<(double Tokens, double Loss)> ValidationCurve => _validation;
+        return (training, validation);
+    }
 
     /// <inheritdoc />
     public void OnTrainingStarted(TrainingStarted started)
     {
         ArgumentNullException.ThrowIfNull(started);
-        _train.Clear();
-        _validation.Clear();
-        var kept = started.ResumedFrom is null || !File.Exists(Path) ? [] : File.ReadLines(Path).Where(line => Keep(line, started.StartStep)).ToList();
-        foreach (var record in kept.Select(line => JsonNode.Parse(line)!.AsObject()))
-        {
-            if (record["tokens"] is { } tokens && record["loss"] is { } loss)
-            {
-                Remember(record["type"]?.GetValue<string>() == "train", tokens.GetValue<double>(), loss.GetValue<double>());
-            }
-        }
-
+        var kept = started.ResumedFrom is null || !File.Exists(Path) ? [] : File.ReadLines(Path).Where(line => Parse(line)?["step"]?.GetValue<int>() <= started.StartStep).ToList();
         AtomicFile.WriteAllText(Path, kept.Count == 0 ? string.Empty : string.Join('\n', kept) + "\n");
         _started = true;
     }
@@ -56,7 +59,6 @@ public sealed class MetricsFile : ITrainingObserver
     public void OnStep(TrainingProgress progress)
     {
         ArgumentNullException.ThrowIfNull(progress);
-        Remember(train: true, progress.TokensSeen, progress.Loss);
         Write(new JsonObject
         {
             ["type"] = "train",
@@ -76,7 +78,6 @@ public sealed class MetricsFile : ITrainingObserver
     {
         ArgumentNullException.ThrowIfNull(report);
         var result = report.Result;
-        Remember(train: false, report.TokensSeen, result.Loss);
         Write(new JsonObject
         {
             ["type"] = "eval",
@@ -94,16 +95,16 @@ public sealed class MetricsFile : ITrainingObserver
     /// <inheritdoc />
     public void OnSample(int step, string text) => Write(new JsonObject { ["type"] = "sample", ["step"] = step, ["text"] = text });
 
-    private static bool Keep(string line, int resumedStep)
+    private static JsonObject? Parse(string line)
     {
         try
         {
-            return JsonNode.Parse(line)?["step"]?.GetValue<int>() is { } step && step <= resumedStep;
+            return JsonNode.Parse(line) as JsonObject;
         }
         catch (JsonException)
         {
-            // A line cut short by a kill: the resumed run writes that step again.
-            return false;
+            // A line cut short by a kill: a resumed run writes that step again.
+            return null;
         }
     }
 
@@ -122,6 +123,4 @@ public sealed class MetricsFile : ITrainingObserver
         // A line at a time, appended and closed: a kill loses at most the line being written.
         File.AppendAllText(Path, record.ToJsonString() + "\n");
     }
-
-    private void Remember(bool train, double tokens, double loss) => (train ? _train : _validation).Add((tokens, loss));
 }
