@@ -100,12 +100,13 @@ public sealed class TextGenerator
     public IEnumerable<string> GenerateStreaming(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var (ids, valid) = Prepare(prompt, options);
-        return Assemble(Tokens.GenerateStreaming(ids, valid, cancellationToken), new Completion(Tokenizer, valid, PromptTokens(ids)));
+        return Assemble(Tokens.GenerateStreaming(ids, valid, cancellationToken), valid, PromptTokens(ids));
     }
 
-    private static IEnumerable<string> Assemble(IEnumerable<int> ids, Completion completion)
+    // An iterator, so the completion (and its telemetry activity) starts only when enumeration does.
+    private IEnumerable<string> Assemble(IEnumerable<int> ids, GenerationOptions options, int promptTokens)
     {
-        using var owned = completion;
+        using var completion = new Completion(Tokenizer, options, promptTokens);
         foreach (var id in ids)
         {
             if (completion.Add(id) is { Text.Length: > 0 } update)
