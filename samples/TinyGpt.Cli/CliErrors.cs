@@ -36,6 +36,7 @@ internal static partial class CliErrors
         ["GradientAccumulationSteps"] = "--grad-accum",
         ["MaxSteps"] = "--max-steps",
         ["Epochs"] = "--epochs",
+        ["TimeBudget"] = "--time-budget",
         ["LearningRate"] = "--lr",
         ["MinLearningRate"] = "--min-lr",
         ["WarmupSteps"] = "--warmup",

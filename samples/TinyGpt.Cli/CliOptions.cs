@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Text;
+using TinyGpt.Tokens;
 using TinyGpt.Tokenization;
 
 namespace TinyGpt.Cli;
@@ -18,6 +19,8 @@ internal static partial class CliOptions
     public static Option<string> Dataset() => Choice("--dataset", "WikiText variant to download (or to check a --data-dir against).", WikiTextDataset.WikiText2Raw.ShortName, WikiTextDataset.BuiltIn.Select(d => d.ShortName));
 
     public static Option<string> Tokenizer() => Choice("--tokenizer", "bpe (train one on the training split) or gpt2 (the pretrained GPT-2 tokenizer).", "bpe", Enum.GetNames<TokenizerKind>().Where(n => n != nameof(TokenizerKind.Folder)).Select(n => n.ToLowerInvariant()));
+
+    public static Option<string> BatchOrder() => Choice("--batch-order", "shuffled (epochs over fixed windows, each epoch shuffled) or random-offsets (windows starting anywhere).", "shuffled", ["shuffled", "random-offsets"]);
 
     public static Option<string> Method() => Choice("--method", "How to choose each token.", "top-k", ["greedy", "top-k", "top-p"]);
 
@@ -43,6 +46,8 @@ internal static partial class CliOptions
     }
 
     public static GptPreset ToPreset(string value) => Enum.Parse<GptPreset>(value, ignoreCase: true);
+
+    public static BatchOrder ToBatchOrder(string value) => value.Equals("random-offsets", StringComparison.OrdinalIgnoreCase) ? Tokens.BatchOrder.RandomOffsets : Tokens.BatchOrder.ShuffledEpochs;
 
     public static TokenizerKind ToTokenizer(string value) => Enum.Parse<TokenizerKind>(value, ignoreCase: true);
 

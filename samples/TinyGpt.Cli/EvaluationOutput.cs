@@ -5,30 +5,57 @@ using TinyGpt.Training;
 
 namespace TinyGpt.Cli;
 
-/// <summary>Prints an evaluation as a table for people or as one JSON object for scripts.</summary>
+/// <summary>Prints an evaluation as a table for people or as one JSON object for scripts; a dynamic evaluation gets a column (or object) of its own.</summary>
 internal static class EvaluationOutput
 {
-    public static void PrintTable(string split, EvaluationResult result)
+    public static void PrintTable(string split, EvaluationResult result) => PrintTable(split, new TimedEvaluation(result, null), null);
+
+    public static void PrintTable(string split, TimedEvaluation evaluation, TimedEvaluation? dynamic)
     {
-        var table = new Table().Title($"evaluation on '{split}'").AddColumn("metric").AddColumn(new TableColumn("value").RightAligned());
-        table.AddRow("loss (nats/token)", result.Loss.ToString("F4", CultureInfo.InvariantCulture));
-        table.AddRow("token perplexity", result.TokenPerplexity.ToString("F2", CultureInfo.InvariantCulture));
-        table.AddRow("word perplexity", result.WordPerplexity?.ToString("F2", CultureInfo.InvariantCulture) ?? "n/a");
-        table.AddRow("bits per byte", result.BitsPerByte?.ToString("F4", CultureInfo.InvariantCulture) ?? "n/a");
-        table.AddRow("scored tokens", result.Tokens.ToString("N0", CultureInfo.InvariantCulture));
+        var table = new Table().Title($"evaluation on '{split}'").AddColumn("metric").AddColumn(new TableColumn(dynamic is null ? "value" : "static").RightAligned());
+        if (dynamic is not null)
+        {
+            table.AddColumn(new TableColumn("dynamic").RightAligned());
+        }
+
+        var columns = dynamic is null ? new[] { evaluation } : [evaluation, dynamic];
+        void Row(string name, Func<TimedEvaluation, string> value) => table.AddRow([name, .. columns.Select(value)]);
+        static string Number(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "n/a";
+        Row("loss (nats/token)", e => Number(e.Result.Loss, "F4"));
+        Row("token perplexity", e => Number(e.Result.TokenPerplexity, "F2"));
+        Row("word perplexity", e => Number(e.Result.WordPerplexity, "F2"));
+        Row("bits per byte", e => Number(e.Result.BitsPerByte, "F4"));
+        Row("scored tokens", e => Number(e.Result.Tokens, "N0"));
+        if (evaluation.Elapsed is not null)
+        {
+            Row("tokens/s", e => Number(e.TokensPerSecond, "N0"));
+        }
+
         AnsiConsole.Write(table);
     }
 
-    public static string Json(string split, EvaluationResult result, string model) => JsonSerializer.Serialize(new
+    public static string Json(string split, TimedEvaluation evaluation, string model, TimedEvaluation? dynamic = null, DynamicEvaluationSettings? settings = null) => JsonSerializer.Serialize(new
     {
         split,
         model,
-        loss = result.Loss,
-        token_perplexity = result.TokenPerplexity,
-        word_perplexity = result.WordPerplexity,
-        bits_per_byte = result.BitsPerByte,
-        tokens = result.Tokens,
-        words = result.Words,
-        bytes = result.Bytes,
+        loss = evaluation.Result.Loss,
+        token_perplexity = evaluation.Result.TokenPerplexity,
+        word_perplexity = evaluation.Result.WordPerplexity,
+        bits_per_byte = evaluation.Result.BitsPerByte,
+        tokens = evaluation.Result.Tokens,
+        words = evaluation.Result.Words,
+        bytes = evaluation.Result.Bytes,
+        tokens_per_second = evaluation.TokensPerSecond,
+        dynamic = dynamic is null ? null : new
+        {
+            learning_rate = settings?.LearningRate,
+            decay = settings?.Decay,
+            loss = dynamic.Result.Loss,
+            token_perplexity = dynamic.Result.TokenPerplexity,
+            word_perplexity = dynamic.Result.WordPerplexity,
+            bits_per_byte = dynamic.Result.BitsPerByte,
+            tokens = dynamic.Result.Tokens,
+            tokens_per_second = dynamic.TokensPerSecond,
+        },
     });
 }

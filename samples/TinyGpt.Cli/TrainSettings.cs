@@ -1,6 +1,7 @@
 using TinyGpt.Interchange;
 using TinyGpt.Modeling;
 using TinyGpt.Runs;
+using TinyGpt.Tokens;
 using TinyGpt.Training;
 using TinyGpt.Validation;
 
@@ -16,6 +17,10 @@ internal sealed record TrainSettings
     public int? MaxSteps { get; init; }
 
     public int? Epochs { get; init; }
+
+    public TimeSpan? TimeBudget { get; init; }
+
+    public BatchOrder BatchOrder { get; init; } = BatchOrder.ShuffledEpochs;
 
     public int BatchSize { get; init; } = 16;
 
@@ -73,6 +78,8 @@ internal sealed record TrainSettings
         BatchSize = BatchSize,
         MaxSteps = MaxSteps,
         Epochs = Epochs,
+        TimeBudget = TimeBudget,
+        BatchOrder = BatchOrder,
         LearningRate = LearningRate,
         WarmupSteps = Warmup,
         GradientAccumulationSteps = GradAccum,

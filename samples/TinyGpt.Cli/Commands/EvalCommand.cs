@@ -1,6 +1,8 @@
 using System.CommandLine;
+using System.Diagnostics;
 using TinyGpt.Runs;
 using TinyGpt.Training;
+using TinyGpt.Validation;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -13,10 +15,13 @@ internal static class EvalCommand
     public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Evaluate this model file, checkpoint or Hugging Face folder instead of the run's newest model." };
     public static readonly Option<int?> Stride = new("--stride") { Description = "Tokens between evaluation windows (default: the context; smaller gives every scored token more context and costs context/stride times the work)." };
     public static readonly Option<string> Device = CliOptions.Device();
+    public static readonly Option<bool> Dynamic = new("--dynamic") { Description = "Also score with dynamic evaluation (the model adapts to the text as it reads it, one gradient step per scored segment); reported beside the static score. The model on disk is unchanged." };
+    public static readonly Option<double> DynamicLearningRate = new("--dynamic-lr") { Description = "Step size of dynamic evaluation's gradient steps.", DefaultValueFactory = _ => new DynamicEvaluationSettings().LearningRate };
+    public static readonly Option<double> DynamicDecay = new("--dynamic-decay") { Description = "Share of the way back to the trained weights after each dynamic step, in [0, 1).", DefaultValueFactory = _ => new DynamicEvaluationSettings().Decay };
 
     public static Command Create()
     {
-        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint, Stride, Device };
+        var command = new Command("eval", "Evaluate the trained model: loss, token and word perplexity, bits per byte.") { Run, Split, Json, Checkpoint, Stride, Device, Dynamic, DynamicLearningRate, DynamicDecay };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(() =>
         {
             using var run = RunFolder.Open(result.GetValue(Run)!);
@@ -24,14 +29,26 @@ internal static class EvalCommand
             var loaded = run.LoadModel(result.GetValue(Device)!, result.GetValue(Checkpoint));
             using (loaded.Model)
             {
-                var evaluation = Evaluate(run, loaded.Model, split, result.GetValue(Stride), cancellationToken);
+                var dynamic = result.GetValue(Dynamic)
+                    ? new DynamicEvaluationSettings { LearningRate = result.GetValue(DynamicLearningRate), Decay = result.GetValue(DynamicDecay) }.EnsureValid()
+                    : null;
+                var watch = Stopwatch.StartNew();
+                var evaluation = new TimedEvaluation(Evaluate(run, loaded.Model, split, result.GetValue(Stride), cancellationToken), watch.Elapsed);
+                TimedEvaluation? adapted = null;
+                if (dynamic is not null)
+                {
+                    var info = run.GetSplit(split);
+                    watch.Restart();
+                    adapted = new TimedEvaluation(DynamicEvaluator.Evaluate(loaded.Model, run.OpenTokens(split), dynamic with { Bytes = info.Bytes, Words = info.Words }, cancellationToken), watch.Elapsed);
+                }
+
                 if (result.GetValue(Json))
                 {
-                    Console.WriteLine(EvaluationOutput.Json(split, evaluation, loaded.Source));
+                    Console.WriteLine(EvaluationOutput.Json(split, evaluation, loaded.Source, adapted, dynamic));
                 }
                 else
                 {
-                    EvaluationOutput.PrintTable(split, evaluation);
+                    EvaluationOutput.PrintTable(split, evaluation, adapted);
                 }
             }
 

@@ -16,6 +16,13 @@ internal static class TrainCommand
     public static readonly Option<string> Preset = CliOptions.Preset();
     public static readonly Option<int?> MaxSteps = new("--max-steps") { Description = "Optimizer steps (default: one epoch)." };
     public static readonly Option<int?> Epochs = new("--epochs") { Description = "Epochs when --max-steps is not given." };
+    public static readonly Option<TimeSpan?> TimeBudget = new("--time-budget")
+    {
+        Description = "Wall-clock time for the whole run (20m, 90s, 1h30m): the step count is chosen from the measured speed so warmup and cosine decay end in time. Not with --max-steps or --epochs.",
+        CustomParser = result => Durations.Parse(result.Tokens.Single().Value, out var error) is { } value ? value : Fail(result, error!),
+    };
+
+    public static readonly Option<string> BatchOrder = CliOptions.BatchOrder();
     public static readonly Option<int> BatchSize = new("--batch-size") { Description = "Sequences per micro-batch per process.", DefaultValueFactory = _ => 16 };
     public static readonly Option<int?> Context = new("--context") { Description = "Context length (default: the preset's)." };
     public static readonly Option<double> LearningRate = new("--lr") { Description = "Peak learning rate.", DefaultValueFactory = _ => 1e-3 };
@@ -45,7 +52,7 @@ internal static class TrainCommand
     {
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
-            Run, Preset, MaxSteps, Epochs, BatchSize, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, NoTensorBoard, PeakGflops, LogInterval,
+            Run, Preset, MaxSteps, Epochs, TimeBudget, BatchSize, BatchOrder, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, NoTensorBoard, PeakGflops, LogInterval,
             Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride, InitFrom,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
@@ -62,6 +69,8 @@ internal static class TrainCommand
         Preset = CliOptions.ToPreset(result.GetValue(Preset)!),
         MaxSteps = result.GetValue(MaxSteps),
         Epochs = result.GetValue(Epochs),
+        TimeBudget = result.GetValue(TimeBudget),
+        BatchOrder = CliOptions.ToBatchOrder(result.GetValue(BatchOrder)!),
         BatchSize = result.GetValue(BatchSize),
         Context = result.GetValue(Context),
         LearningRate = result.GetValue(LearningRate),
@@ -128,6 +137,12 @@ internal static class TrainCommand
             BackgroundLineWriter.Instance.Flush(TimeSpan.FromSeconds(5));
             return result;
         }).ConfigureAwait(false);
+    }
+
+    private static TimeSpan? Fail(System.CommandLine.Parsing.ArgumentResult result, string error)
+    {
+        result.AddError(error);
+        return null;
     }
 
     private static async Task<TrainingResult> TrainWithProgressBarAsync(Trainer trainer, CancellationToken cancellationToken)

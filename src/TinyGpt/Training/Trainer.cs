@@ -160,17 +160,22 @@ public sealed class Trainer
             torch.set_num_threads(threads);
         }
 
+        // A time budget counts from here: loading, probing and the final work are part of the run.
+        var budgetClock = Stopwatch.StartNew();
         var device = Devices.Resolve(Options.Device);
         Model.to(device);
         torch.manual_seed(Options.Seed);
         var batches = CreateBatches();
-        var plan = TrainingPlan.For(Options, batches, ContextLength);
         var parameters = Model.NamedParameters();
         using var optimizer = new AdamW(parameters.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
         using var averager = new GradientAverager(Collective, parameters.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
         var state = new TrainingState();
-        var resumedFrom = Resume(state, batches, optimizer);
-        var session = Stopwatch.StartNew();
+        var restored = Resume(state, batches, optimizer);
+        var resumedFrom = restored?.Path;
+        var earlierSeconds = restored?.State.ElapsedSeconds ?? 0;
+        var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, budgetClock);
+        var session = budgetClock;
+        var startStep = state.Step;
         var throughput = new ThroughputWindow();
         string? lastCheckpoint = null;
         Notify(o => o.OnTrainingStarted(new TrainingStarted(state.Step, plan.TotalSteps, Model.CountParameters(), plan.GlobalBatchSize, plan.TokensPerStep, resumedFrom)));
@@ -179,6 +184,7 @@ public sealed class Trainer
         string? SaveCheckpoint(double? validationLoss)
         {
             string? path = null;
+            var started = Stopwatch.GetTimestamp();
             if (Checkpoints is not null && Collective.IsPrimary)
             {
                 var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, Collective.WorldSize, validationLoss, session.Elapsed);
@@ -187,6 +193,7 @@ public sealed class Trainer
             }
 
             Collective.Barrier();
+            budget?.RecordCheckpoint(Stopwatch.GetElapsedTime(started).TotalSeconds);
             return path ?? lastCheckpoint;
         }
 
@@ -216,8 +223,15 @@ public sealed class Trainer
             }
 
             var (lr, gradNorm) = step;
+            var stepSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            if (state.Step > startStep + 1)
+            {
+                // A session's first step pays for first-touch allocations; it would skew the speed.
+                budget?.RecordStep(stepSeconds);
+            }
+
             TinyGptTelemetry.TrainingTokens.Add(plan.TokensPerStep);
-            TinyGptTelemetry.TrainingStepDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            TinyGptTelemetry.TrainingStepDuration.Record(stepSeconds);
             TinyGptTelemetry.TrainingLoss.Record(state.LastLoss);
             TinyGptTelemetry.LearningRate.Record(lr);
             if (state.Step % Options.LogInterval == 0 || state.Step == plan.TotalSteps || state.Step == 1)
@@ -231,7 +245,9 @@ public sealed class Trainer
             {
                 try
                 {
+                    var evaluationStarted = Stopwatch.GetTimestamp();
                     var estimate = Evaluate(Data.Validation, Options.EvalBatches, cancellationToken: cancellationToken);
+                    budget?.RecordEvaluation(Stopwatch.GetElapsedTime(evaluationStarted).TotalSeconds);
                     state.RecordEvaluation(estimate.Loss);
                     Report(new EvaluationReport(state.Step, state.TokensSeen, estimate, Partial: Options.EvalBatches is not null));
                     evaluated = true;
@@ -249,9 +265,16 @@ public sealed class Trainer
 
             if (Sampler is not null && IsDue(state.Step, Options.SampleInterval) && Collective.IsPrimary)
             {
+                var sampleStarted = Stopwatch.GetTimestamp();
                 var text = Sampler.Sample(Model, Options).ReplaceLineEndings(" ").Trim();
                 Logger.LogInformation("sample at step {Step}: {Text}", state.Step, text);
                 Notify(o => o.OnSample(state.Step, text));
+                budget?.RecordSample(Stopwatch.GetElapsedTime(sampleStarted).TotalSeconds);
+            }
+
+            if (budget is not null && state.Step < plan.TotalSteps)
+            {
+                plan = Replan(plan, budget, state.Step, earlierSeconds, budgetClock);
             }
         }
 
@@ -273,6 +296,12 @@ public sealed class Trainer
         }
 
         lastCheckpoint = SaveCheckpoint(final?.Loss);
+        if (Options.TimeBudget is { } timeBudget)
+        {
+            var used = TimeSpan.FromSeconds(earlierSeconds + budgetClock.Elapsed.TotalSeconds);
+            Logger.LogInformation("Time budget {Budget}: the run took {Used} ({Share:P1} of it) for {Steps} steps.", timeBudget, used.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture), used / timeBudget, state.Step);
+        }
+
         Model.eval();
         var result = new TrainingResult(state.Step, state.TokensSeen, state.LastLoss, final, session.Elapsed, Checkpoints is null ? null : lastCheckpoint);
         Notify(o => o.OnTrainingFinished(result, Model));
@@ -330,7 +359,7 @@ public sealed class Trainer
     }
 
     /// <summary>Loads the checkpoint to continue from, or gives every rank rank 0's initial weights.</summary>
-    private string? Resume(TrainingState state, TokenBatchSource batches, AdamW optimizer)
+    private RestoredCheckpoint? Resume(TrainingState state, TokenBatchSource batches, AdamW optimizer)
     {
         if (_resumeFrom is not null || _resumeFromLatest)
         {
@@ -361,7 +390,7 @@ public sealed class Trainer
                 batches.Seek(new BatchPosition(saved.DataEpoch, saved.DataStep));
                 state.ContinueFrom(saved);
                 Logger.LogInformation("Resumed from {Checkpoint} at step {Step} ({Tokens:N0} tokens seen).", restored.Path, saved.Step, saved.TokensSeen);
-                return restored.Path;
+                return restored;
             }
 
             Logger.LogInformation("No checkpoint to resume from; training from the start.");
@@ -385,6 +414,153 @@ public sealed class Trainer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The run's plan: from the options; for a time budget, from measured speed (a fresh run) or the
+    /// checkpoint's step count (a resumed one, which then keeps its schedule).
+    /// </summary>
+    private (TrainingPlan Plan, TimeBudgetPlanner? Budget) Plan(TokenBatchSource batches, TrainerState? resumed, double earlierSeconds, Stopwatch budgetClock)
+    {
+        if (Options.TimeBudget is not { } timeBudget)
+        {
+            return (TrainingPlan.For(Options, batches, ContextLength), null);
+        }
+
+        var (stepSeconds, evaluationSecondsPerToken) = Probe();
+        var windowTokens = (long)Options.BatchSize * ContextLength;
+        var validation = Data.Validation is { } v ? EvaluationWindows.Create(v.Count, ContextLength, Options.EvalStride ?? ContextLength).Sum(w => (long)w.Length) / Collective.WorldSize : 0;
+        var periodic = Data.Validation is null ? 0 : Options.EvalBatches is { } n ? Math.Min(validation, n * windowTokens) : validation;
+        var budget = new TimeBudgetPlanner(Options, stepSeconds, evaluationSecondsPerToken, periodic, validation);
+        AgreeOnMeasurements(budget);
+        var secondsLeft = AgreeOn(SecondsLeft(timeBudget, earlierSeconds, budgetClock));
+        if (resumed is not null && resumed.TotalSteps > resumed.Step)
+        {
+            var kept = TrainingPlan.For(Options, batches, ContextLength, resumed.TotalSteps, resumed.WarmupSteps);
+            Logger.LogInformation("Time budget {Budget}: the resumed run keeps its plan of {Steps} steps (warmup {Warmup}); {Left:F0} s of the budget are left.", timeBudget, kept.TotalSteps, kept.Schedule.WarmupSteps, secondsLeft);
+            return (kept, budget);
+        }
+
+        var step = resumed?.Step ?? 0;
+        var totalSteps = budget.Plan(step, secondsLeft);
+        if (budget.SecondsToFinish(step, totalSteps) > secondsLeft)
+        {
+            throw new ArgumentException(
+                $"The time budget of {timeBudget} is too short for this run: one step takes about {budget.StepSeconds:F2} s and the final evaluation about {budget.FinalEvaluationSeconds:F1} s, " +
+                $"so even one step needs {budget.SecondsToFinish(step, step + 1):F0} s. Give a longer --time-budget, a smaller model, or fewer validation tokens.", nameof(Options));
+        }
+
+        var plan = TrainingPlan.For(Options, batches, ContextLength, totalSteps, resumed?.WarmupSteps ?? TrainingPlan.DefaultWarmup(Options, totalSteps));
+        Logger.LogInformation(
+            "Time budget {Budget}: planned {Steps} steps with warmup {Warmup} ({StepMs:F0} ms per step measured, {Evaluation:F1} s per periodic evaluation, {Final:F1} s for the final one). '--max-steps {Steps} --warmup {Warmup}' replays this schedule.",
+            timeBudget, plan.TotalSteps, plan.Schedule.WarmupSteps, budget.StepSeconds * 1000, budget.PeriodicEvaluationSeconds, budget.FinalEvaluationSeconds, plan.TotalSteps, plan.Schedule.WarmupSteps);
+        return (plan, budget);
+    }
+
+    /// <summary>A time-budgeted run's next plan: the same one while its projected end is on time, a new step count when the measured costs drifted.</summary>
+    private TrainingPlan Replan(TrainingPlan plan, TimeBudgetPlanner budget, int step, double earlierSeconds, Stopwatch budgetClock)
+    {
+        AgreeOnMeasurements(budget);
+        var secondsLeft = AgreeOn(SecondsLeft(Options.TimeBudget!.Value, earlierSeconds, budgetClock));
+        // The end of warmup plans again from the steps it measured: the learning rates of warmup
+        // do not depend on the step count, so this keeps '--max-steps' replays exact.
+        var endOfWarmup = step == plan.Schedule.WarmupSteps;
+        if (!endOfWarmup && !budget.HasDrifted(step, plan.TotalSteps, secondsLeft))
+        {
+            return plan;
+        }
+
+        // The schedule cannot shrink below its warmup, which steps already taken followed.
+        var totalSteps = Math.Max(budget.Plan(step, secondsLeft), Math.Max(step + 1, plan.Schedule.WarmupSteps + 1));
+        if (totalSteps == plan.TotalSteps)
+        {
+            return plan;
+        }
+
+        var afterWarmup = step > plan.Schedule.WarmupSteps;
+        Logger.Log(
+            afterWarmup ? LogLevel.Warning : LogLevel.Information,
+            "Time budget: {StepMs:F0} ms per step measured; re-planned from {Old} to {New} steps at step {Step}. {Replay}",
+            budget.StepSeconds * 1000, plan.TotalSteps, totalSteps, step,
+            afterWarmup
+                ? $"The learning rates of steps up to {step} followed the earlier plan, so '--max-steps {totalSteps} --warmup {plan.Schedule.WarmupSteps}' replays this run only from there on."
+                : $"'--max-steps {totalSteps} --warmup {plan.Schedule.WarmupSteps}' replays this schedule.");
+        return plan.WithTotalSteps(totalSteps);
+    }
+
+    // One percent of the budget is kept back, so that the tolerance of re-planning still ends on time.
+    private static double SecondsLeft(TimeSpan budget, double earlierSeconds, Stopwatch budgetClock) =>
+        (budget.TotalSeconds * 0.99) - earlierSeconds - budgetClock.Elapsed.TotalSeconds;
+
+    /// <summary>
+    /// Times one training step and one evaluation batch without changing what training does: a
+    /// batch source of its own, gradients cleared and the random state restored afterwards.
+    /// </summary>
+    private (double StepSeconds, double EvaluationSecondsPerToken) Probe()
+    {
+        using var rng = torch.get_rng_state();
+        var batches = CreateBatches();
+        double step = 0, evaluation = 0;
+        // The last round is the one measured: the first ones pay for first-touch allocations.
+        for (var round = 0; round < 3; round++)
+        {
+            using var scope = NewDisposeScope();
+            var started = Stopwatch.GetTimestamp();
+            Model.train();
+            Tensor? input = null;
+            for (var micro = 0; micro < Options.GradientAccumulationSteps; micro++)
+            {
+                (input, var target) = batches.NextBatch().ToTensors(Model.Device);
+                var logits = Model.forward(input);
+                var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
+                loss.backward();
+                _ = loss.ToDouble();
+            }
+
+            step = Stopwatch.GetElapsedTime(started).TotalSeconds;
+            started = Stopwatch.GetTimestamp();
+            Model.eval();
+            using (no_grad())
+            {
+                _ = Model.forward(input!).sum().ToDouble();
+            }
+
+            evaluation = Stopwatch.GetElapsedTime(started).TotalSeconds / input!.NumberOfElements;
+        }
+
+        foreach (var (_, parameter) in Model.NamedParameters())
+        {
+            using var grad = parameter.grad;
+            grad?.zero_();
+        }
+
+        torch.set_rng_state(rng);
+        return (step, evaluation);
+    }
+
+    /// <summary>Every rank plans with rank 0's measurements, so that all choose the same step count.</summary>
+    private void AgreeOnMeasurements(TimeBudgetPlanner budget)
+    {
+        if (Collective.WorldSize == 1)
+        {
+            return;
+        }
+
+        using var values = torch.tensor(budget.Measurements(), dtype: ScalarType.Float64);
+        Collective.Broadcast(values, 0);
+        budget.Adopt(values.data<double>().ToArray());
+    }
+
+    private double AgreeOn(double value)
+    {
+        if (Collective.WorldSize == 1)
+        {
+            return value;
+        }
+
+        using var values = torch.tensor(new[] { value }, dtype: ScalarType.Float64);
+        Collective.Broadcast(values, 0);
+        return values.item<double>();
     }
 
     private TokenBatchSource CreateBatches() => new(Data.Train, new TokenBatchSourceOptions

@@ -24,6 +24,16 @@ public sealed class TrainingOptions : IValidatable
     /// <summary>Passes over the training windows when <see cref="MaxSteps"/> is null (default 1).</summary>
     public int? Epochs { get; set; }
 
+    /// <summary>
+    /// Wall-clock time the whole run may take (its steps, periodic evaluations, checkpoints and the
+    /// final evaluation); null trains <see cref="MaxSteps"/> or <see cref="Epochs"/>. The trainer
+    /// measures its speed on the first steps, sets the step count so that warmup and cosine decay
+    /// end within the budget, and re-plans when the measured speed drifts. The chosen step count is
+    /// logged and kept in checkpoints (a resumed run keeps the schedule); <see cref="MaxSteps"/>
+    /// with that count and the logged warmup replays it. Not with <see cref="MaxSteps"/> or <see cref="Epochs"/>.
+    /// </summary>
+    public TimeSpan? TimeBudget { get; set; }
+
     /// <summary>Peak learning rate, reached at the end of warmup.</summary>
     public double LearningRate { get; set; } = 1e-3;
 
@@ -108,6 +118,8 @@ public sealed class TrainingOptions : IValidatable
         .Require(GradientAccumulationSteps >= 1, $"{nameof(GradientAccumulationSteps)} must be at least 1 (got {GradientAccumulationSteps}).")
         .Require(MaxSteps is null or >= 1, $"{nameof(MaxSteps)} must be at least 1 (got {MaxSteps}).")
         .Require(Epochs is null or >= 1, $"{nameof(Epochs)} must be at least 1 (got {Epochs}).")
+        .Require(TimeBudget is null || TimeBudget > TimeSpan.Zero, $"{nameof(TimeBudget)} must be positive (got {TimeBudget}).")
+        .Require(TimeBudget is null || (MaxSteps is null && Epochs is null), $"{nameof(TimeBudget)} sets the step count itself: leave out {nameof(MaxSteps)} and {nameof(Epochs)}, or the time budget.")
         .Require(LearningRate > 0 && double.IsFinite(LearningRate), $"{nameof(LearningRate)} must be a positive number (got {LearningRate}).")
         .Require(MinLearningRate is null || (MinLearningRate >= 0 && MinLearningRate <= LearningRate), $"{nameof(MinLearningRate)} must be in [0, {nameof(LearningRate)}] (got {MinLearningRate}).")
         .Require(WarmupSteps is null or >= 0, $"{nameof(WarmupSteps)} must be at least 0 (got {WarmupSteps}).")

@@ -1,0 +1,150 @@
+namespace TinyGpt.Training;
+
+/// <summary>
+/// Chooses how many optimizer steps fit a wall-clock budget (<see cref="TrainingOptions.TimeBudget"/>)
+/// from measured costs, and says when the measured speed has drifted far enough to choose again.
+/// </summary>
+/// <remarks>
+/// A run's time is its steps plus what happens between them: periodic evaluations, checkpoints,
+/// samples, and at the end the whole-split evaluation, a last checkpoint and the final model file.
+/// Each cost is the mean of the measured occurrences (an estimate until the first one happened),
+/// and the plan is the largest step count whose projected end is within the budget.
+/// </remarks>
+internal sealed class TimeBudgetPlanner
+{
+    // Ending late breaks the promise; ending a little early only wastes a little. A plan is kept
+    // while its projection is within [budget - 3%, budget + 1%] of the time left.
+    private const double LateTolerance = 0.01;
+    private const double EarlyTolerance = 0.03;
+
+    // The mean of the latest steps follows a machine that became busier or quieter.
+    private const int StepWindow = 50;
+
+    private readonly Queue<double> _steps = new();
+    private readonly TrainingOptions _options;
+    private double _evaluationSecondsPerToken;
+    private double _periodicEvaluationSeconds;
+    private int _periodicEvaluations;
+    private double _checkpointSeconds;
+    private int _checkpoints;
+    private double _sampleSeconds;
+    private int _samples;
+
+    /// <param name="options">The run's options (intervals).</param>
+    /// <param name="stepSeconds">A first estimate of one optimizer step.</param>
+    /// <param name="evaluationSecondsPerToken">A first estimate of forward-only scoring, per token.</param>
+    /// <param name="periodicEvaluationTokens">Tokens one periodic evaluation scores (per rank).</param>
+    /// <param name="finalEvaluationTokens">Tokens the final evaluation scores (per rank); 0 without a validation split.</param>
+    public TimeBudgetPlanner(TrainingOptions options, double stepSeconds, double evaluationSecondsPerToken, long periodicEvaluationTokens, long finalEvaluationTokens)
+    {
+        _options = options;
+        _steps.Enqueue(stepSeconds);
+        _evaluationSecondsPerToken = evaluationSecondsPerToken;
+        PeriodicEvaluationTokens = periodicEvaluationTokens;
+        FinalEvaluationTokens = finalEvaluationTokens;
+    }
+
+    public long PeriodicEvaluationTokens { get; }
+
+    public long FinalEvaluationTokens { get; }
+
+    /// <summary>Mean seconds per optimizer step over the latest measured steps.</summary>
+    public double StepSeconds => _steps.Average();
+
+    /// <summary>Seconds one periodic evaluation takes: measured once one ran, estimated before.</summary>
+    public double PeriodicEvaluationSeconds => _periodicEvaluations > 0 ? _periodicEvaluationSeconds / _periodicEvaluations : PeriodicEvaluationTokens * _evaluationSecondsPerToken;
+
+    /// <summary>Seconds the final whole-split evaluation will take, at the measured scoring speed.</summary>
+    public double FinalEvaluationSeconds => FinalEvaluationTokens * EvaluationSecondsPerToken;
+
+    /// <summary>Seconds one checkpoint takes (0 until one was written).</summary>
+    public double CheckpointSeconds => _checkpoints > 0 ? _checkpointSeconds / _checkpoints : 0;
+
+    private double EvaluationSecondsPerToken => _periodicEvaluations > 0 && PeriodicEvaluationTokens > 0 ? PeriodicEvaluationSeconds / PeriodicEvaluationTokens : _evaluationSecondsPerToken;
+
+    private double SampleSeconds => _samples > 0 ? _sampleSeconds / _samples : 0;
+
+    public void RecordStep(double seconds)
+    {
+        if (_steps.Count == StepWindow)
+        {
+            _steps.Dequeue();
+        }
+
+        _steps.Enqueue(seconds);
+    }
+
+    public void RecordEvaluation(double seconds) => (_periodicEvaluationSeconds, _periodicEvaluations) = (_periodicEvaluationSeconds + seconds, _periodicEvaluations + 1);
+
+    public void RecordCheckpoint(double seconds) => (_checkpointSeconds, _checkpoints) = (_checkpointSeconds + seconds, _checkpoints + 1);
+
+    public void RecordSample(double seconds) => (_sampleSeconds, _samples) = (_sampleSeconds + seconds, _samples + 1);
+
+    /// <summary>The measurements as numbers, so every rank can plan with rank 0's (see <see cref="Adopt"/>).</summary>
+    public double[] Measurements() => [StepSeconds, PeriodicEvaluationSeconds, EvaluationSecondsPerToken, CheckpointSeconds, SampleSeconds];
+
+    /// <summary>Plans from <paramref name="measurements"/> (another rank's <see cref="Measurements"/>) from now on.</summary>
+    public void Adopt(double[] measurements)
+    {
+        _steps.Clear();
+        _steps.Enqueue(measurements[0]);
+        (_periodicEvaluationSeconds, _periodicEvaluations) = (measurements[1], 1);
+        _evaluationSecondsPerToken = measurements[2];
+        (_checkpointSeconds, _checkpoints) = (measurements[3], measurements[3] > 0 ? 1 : 0);
+        (_sampleSeconds, _samples) = (measurements[4], measurements[4] > 0 ? 1 : 0);
+        if (PeriodicEvaluationTokens == 0)
+        {
+            (_periodicEvaluationSeconds, _periodicEvaluations) = (0, 0);
+        }
+    }
+
+    /// <summary>Projected seconds from step <paramref name="step"/> to the end of a run of <paramref name="totalSteps"/> steps, its final evaluation and files included.</summary>
+    public double SecondsToFinish(int step, int totalSteps)
+    {
+        var checkpointInterval = _options.CheckpointInterval ?? _options.EvalInterval;
+        // Periodic work happens after steps step+1 .. totalSteps-1 (the last step has the final work instead).
+        double Count(int interval) => interval > 0 ? ((totalSteps - 1) / interval) - (step / interval) : 0;
+        var evaluations = PeriodicEvaluationTokens > 0 ? Count(_options.EvalInterval) : 0;
+        return ((totalSteps - step) * StepSeconds)
+            + (evaluations * PeriodicEvaluationSeconds)
+            + (Count(checkpointInterval) * CheckpointSeconds)
+            + (Count(_options.SampleInterval) * SampleSeconds)
+            + FinalEvaluationSeconds
+            // The last checkpoint and the final model file are about the same size.
+            + (2 * CheckpointSeconds);
+    }
+
+    /// <summary>The most steps whose projected end is within <paramref name="secondsLeft"/> from step <paramref name="step"/>; at least <paramref name="step"/> + 1.</summary>
+    public int Plan(int step, double secondsLeft)
+    {
+        var low = step + 1;
+        var high = (int)Math.Clamp(step + 1 + (secondsLeft / Math.Max(StepSeconds, 1e-6)), low, int.MaxValue - 1);
+        if (SecondsToFinish(step, low) > secondsLeft)
+        {
+            return low;
+        }
+
+        // The projection grows with the step count: the largest count that fits, by bisection.
+        while (low < high)
+        {
+            var middle = low + ((high - low + 1) / 2);
+            if (SecondsToFinish(step, middle) <= secondsLeft)
+            {
+                low = middle;
+            }
+            else
+            {
+                high = middle - 1;
+            }
+        }
+
+        return low;
+    }
+
+    /// <summary>Whether the plan of <paramref name="totalSteps"/> would end too late or too early for <paramref name="secondsLeft"/>.</summary>
+    public bool HasDrifted(int step, int totalSteps, double secondsLeft)
+    {
+        var projected = SecondsToFinish(step, totalSteps);
+        return projected > secondsLeft * (1 + LateTolerance) + 1 || projected < secondsLeft * (1 - EarlyTolerance) - 1;
+    }
+}
