@@ -3,8 +3,8 @@ using System.Text.RegularExpressions;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Text;
-using TinyGpt.Tokens;
 using TinyGpt.Tokenization;
+using TinyGpt.Tokens;
 
 namespace TinyGpt.Cli;
 
