@@ -13,15 +13,20 @@ namespace TinyGpt.Training;
 internal sealed class TimeBudgetPlanner
 {
     // Ending late breaks the promise; ending a little early only wastes a little. A plan is kept
-    // while its projection is within [budget - 3%, budget + 1%] of the time left.
-    private const double LateTolerance = 0.01;
+    // while its projected end is within 3% of the budget before, and 0.5% after, the time left
+    // (the trainer plans for 99% of the budget, so a plan kept late still ends in time).
+    private const double LateTolerance = 0.005;
     private const double EarlyTolerance = 0.03;
 
     // The mean of the latest steps follows a machine that became busier or quieter.
     private const int StepWindow = 50;
 
+    // Fewer measured steps than this are too noisy to re-plan on (the end of warmup plans anyway).
+    private const int MinimumMeasuredSteps = 5;
+
     private readonly Queue<double> _steps = new();
     private readonly TrainingOptions _options;
+    private readonly double _budgetSeconds;
     private double _evaluationSecondsPerToken;
     private double _periodicEvaluationSeconds;
     private int _periodicEvaluations;
@@ -29,8 +34,10 @@ internal sealed class TimeBudgetPlanner
     private int _checkpoints;
     private double _sampleSeconds;
     private int _samples;
+    private double _eventSeconds;
+    private int _measuredSteps;
 
-    /// <param name="options">The run's options (intervals).</param>
+    /// <param name="options">The run's options (intervals and the budget).</param>
     /// <param name="stepSeconds">A first estimate of one optimizer step.</param>
     /// <param name="evaluationSecondsPerToken">A first estimate of forward-only scoring, per token.</param>
     /// <param name="periodicEvaluationTokens">Tokens one periodic evaluation scores (per rank).</param>
@@ -38,6 +45,7 @@ internal sealed class TimeBudgetPlanner
     public TimeBudgetPlanner(TrainingOptions options, double stepSeconds, double evaluationSecondsPerToken, long periodicEvaluationTokens, long finalEvaluationTokens)
     {
         _options = options;
+        _budgetSeconds = options.TimeBudget?.TotalSeconds ?? 0;
         _steps.Enqueue(stepSeconds);
         _evaluationSecondsPerToken = evaluationSecondsPerToken;
         PeriodicEvaluationTokens = periodicEvaluationTokens;
@@ -66,6 +74,12 @@ internal sealed class TimeBudgetPlanner
 
     public void RecordStep(double seconds)
     {
+        // The first measured step replaces the estimate the plan started from.
+        if (_measuredSteps++ == 0)
+        {
+            _steps.Clear();
+        }
+
         if (_steps.Count == StepWindow)
         {
             _steps.Dequeue();
@@ -74,20 +88,41 @@ internal sealed class TimeBudgetPlanner
         _steps.Enqueue(seconds);
     }
 
-    public void RecordEvaluation(double seconds) => (_periodicEvaluationSeconds, _periodicEvaluations) = (_periodicEvaluationSeconds + seconds, _periodicEvaluations + 1);
+    public void RecordEvaluation(double seconds)
+    {
+        (_periodicEvaluationSeconds, _periodicEvaluations) = (_periodicEvaluationSeconds + seconds, _periodicEvaluations + 1);
+        _eventSeconds += seconds;
+    }
 
-    public void RecordCheckpoint(double seconds) => (_checkpointSeconds, _checkpoints) = (_checkpointSeconds + seconds, _checkpoints + 1);
+    public void RecordCheckpoint(double seconds)
+    {
+        (_checkpointSeconds, _checkpoints) = (_checkpointSeconds + seconds, _checkpoints + 1);
+        _eventSeconds += seconds;
+    }
 
-    public void RecordSample(double seconds) => (_sampleSeconds, _samples) = (_sampleSeconds + seconds, _samples + 1);
+    public void RecordSample(double seconds)
+    {
+        (_sampleSeconds, _samples) = (_sampleSeconds + seconds, _samples + 1);
+        _eventSeconds += seconds;
+    }
+
+    /// <summary>Seconds of evaluations, checkpoints and samples recorded since the last call: what a step's iteration spent besides the step.</summary>
+    public double TakeEventSeconds()
+    {
+        var seconds = _eventSeconds;
+        _eventSeconds = 0;
+        return seconds;
+    }
 
     /// <summary>The measurements as numbers, so every rank can plan with rank 0's (see <see cref="Adopt"/>).</summary>
-    public double[] Measurements() => [StepSeconds, PeriodicEvaluationSeconds, EvaluationSecondsPerToken, CheckpointSeconds, SampleSeconds];
+    public double[] Measurements() => [StepSeconds, PeriodicEvaluationSeconds, EvaluationSecondsPerToken, CheckpointSeconds, SampleSeconds, _measuredSteps];
 
     /// <summary>Plans from <paramref name="measurements"/> (another rank's <see cref="Measurements"/>) from now on.</summary>
     public void Adopt(double[] measurements)
     {
         _steps.Clear();
         _steps.Enqueue(measurements[0]);
+        _measuredSteps = (int)measurements[5];
         (_periodicEvaluationSeconds, _periodicEvaluations) = (measurements[1], 1);
         _evaluationSecondsPerToken = measurements[2];
         (_checkpointSeconds, _checkpoints) = (measurements[3], measurements[3] > 0 ? 1 : 0);
@@ -144,7 +179,13 @@ internal sealed class TimeBudgetPlanner
     /// <summary>Whether the plan of <paramref name="totalSteps"/> would end too late or too early for <paramref name="secondsLeft"/>.</summary>
     public bool HasDrifted(int step, int totalSteps, double secondsLeft)
     {
+        if (_measuredSteps < MinimumMeasuredSteps)
+        {
+            return false;
+        }
+
         var projected = SecondsToFinish(step, totalSteps);
-        return projected > secondsLeft * (1 + LateTolerance) + 1 || projected < secondsLeft * (1 - EarlyTolerance) - 1;
+        var outside = projected > secondsLeft + (LateTolerance * _budgetSeconds) || projected < secondsLeft - (EarlyTolerance * _budgetSeconds);
+        return outside && Plan(step, secondsLeft) != totalSteps;
     }
 }

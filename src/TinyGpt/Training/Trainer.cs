@@ -91,6 +91,9 @@ public sealed class Trainer
     /// <summary>Told about every logged step, evaluation, checkpoint and sample (on rank 0).</summary>
     public IReadOnlyList<ITrainingObserver> Observers { get; init; } = [];
 
+    /// <summary>The clock of step times, elapsed times and <see cref="TrainingOptions.TimeBudget"/>; the system's by default.</summary>
+    public TimeProvider TimeProvider { get; init; } = TimeProvider.System;
+
     /// <summary>Size of the gradient buckets averaged across ranks in one all-reduce each.</summary>
     public long GradientBucketBytes { get; init; } = 25L << 20;
 
@@ -161,7 +164,9 @@ public sealed class Trainer
         }
 
         // A time budget counts from here: loading, probing and the final work are part of the run.
-        var budgetClock = Stopwatch.StartNew();
+        var clock = TimeProvider;
+        var runStarted = clock.GetTimestamp();
+        TimeSpan Elapsed() => clock.GetElapsedTime(runStarted);
         var device = Devices.Resolve(Options.Device);
         Model.to(device);
         torch.manual_seed(Options.Seed);
@@ -173,9 +178,9 @@ public sealed class Trainer
         var restored = Resume(state, batches, optimizer);
         var resumedFrom = restored?.Path;
         var earlierSeconds = restored?.State.ElapsedSeconds ?? 0;
-        var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, budgetClock);
-        var session = budgetClock;
+        var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, Elapsed);
         var startStep = state.Step;
+        long? previousIteration = null;
         var throughput = new ThroughputWindow();
         string? lastCheckpoint = null;
         Notify(o => o.OnTrainingStarted(new TrainingStarted(state.Step, plan.TotalSteps, Model.CountParameters(), plan.GlobalBatchSize, plan.TokensPerStep, resumedFrom)));
@@ -184,16 +189,16 @@ public sealed class Trainer
         string? SaveCheckpoint(double? validationLoss)
         {
             string? path = null;
-            var started = Stopwatch.GetTimestamp();
+            var started = TimeProvider.GetTimestamp();
             if (Checkpoints is not null && Collective.IsPrimary)
             {
-                var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, Collective.WorldSize, validationLoss, session.Elapsed);
+                var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, Collective.WorldSize, validationLoss, Elapsed());
                 path = Checkpoints.Save(record, Model, optimizer.State(), Data.Tokenizer.Fingerprint);
                 Notify(o => o.OnCheckpointSaved(state.Step, path));
             }
 
             Collective.Barrier();
-            budget?.RecordCheckpoint(Stopwatch.GetElapsedTime(started).TotalSeconds);
+            budget?.RecordCheckpoint(TimeProvider.GetElapsedTime(started).TotalSeconds);
             return path ?? lastCheckpoint;
         }
 
@@ -212,8 +217,19 @@ public sealed class Trainer
                 throw Stopped();
             }
 
+            // A step's time for the budget is the whole iteration (logging and planning included)
+            // less the evaluations, checkpoints and samples, which are counted on their own. A
+            // session's first step pays for first-touch allocations: it would skew the speed.
+            var iterationStarted = clock.GetTimestamp();
+            if (budget is not null && previousIteration is { } previous && state.Step > startStep + 1)
+            {
+                budget.RecordStep(TimeProvider.GetElapsedTime(previous, iterationStarted).TotalSeconds - budget.TakeEventSeconds());
+            }
+
+            previousIteration = iterationStarted;
+
             throughput.Resume();
-            var started = Stopwatch.GetTimestamp();
+            var started = TimeProvider.GetTimestamp();
             (double LearningRate, double GradientNorm) step;
             using (var activity = TinyGptTelemetry.Source.StartActivity("tinygpt.train.step"))
             {
@@ -223,12 +239,7 @@ public sealed class Trainer
             }
 
             var (lr, gradNorm) = step;
-            var stepSeconds = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            if (state.Step > startStep + 1)
-            {
-                // A session's first step pays for first-touch allocations; it would skew the speed.
-                budget?.RecordStep(stepSeconds);
-            }
+            var stepSeconds = TimeProvider.GetElapsedTime(started).TotalSeconds;
 
             TinyGptTelemetry.TrainingTokens.Add(plan.TokensPerStep);
             TinyGptTelemetry.TrainingStepDuration.Record(stepSeconds);
@@ -236,7 +247,7 @@ public sealed class Trainer
             TinyGptTelemetry.LearningRate.Record(lr);
             if (state.Step % Options.LogInterval == 0 || state.Step == plan.TotalSteps || state.Step == 1)
             {
-                Report(progress, plan, state, throughput.TakeTokensPerSecond(), lr, gradNorm, session.Elapsed);
+                Report(progress, plan, state, throughput.TakeTokensPerSecond(), lr, gradNorm, Elapsed());
             }
 
             var last = state.Step == plan.TotalSteps;
@@ -245,9 +256,9 @@ public sealed class Trainer
             {
                 try
                 {
-                    var evaluationStarted = Stopwatch.GetTimestamp();
+                    var evaluationStarted = TimeProvider.GetTimestamp();
                     var estimate = Evaluate(Data.Validation, Options.EvalBatches, cancellationToken: cancellationToken);
-                    budget?.RecordEvaluation(Stopwatch.GetElapsedTime(evaluationStarted).TotalSeconds);
+                    budget?.RecordEvaluation(TimeProvider.GetElapsedTime(evaluationStarted).TotalSeconds);
                     state.RecordEvaluation(estimate.Loss);
                     Report(new EvaluationReport(state.Step, state.TokensSeen, estimate, Partial: Options.EvalBatches is not null));
                     evaluated = true;
@@ -265,16 +276,16 @@ public sealed class Trainer
 
             if (Sampler is not null && IsDue(state.Step, Options.SampleInterval) && Collective.IsPrimary)
             {
-                var sampleStarted = Stopwatch.GetTimestamp();
+                var sampleStarted = TimeProvider.GetTimestamp();
                 var text = Sampler.Sample(Model, Options).ReplaceLineEndings(" ").Trim();
                 Logger.LogInformation("sample at step {Step}: {Text}", state.Step, text);
                 Notify(o => o.OnSample(state.Step, text));
-                budget?.RecordSample(Stopwatch.GetElapsedTime(sampleStarted).TotalSeconds);
+                budget?.RecordSample(TimeProvider.GetElapsedTime(sampleStarted).TotalSeconds);
             }
 
             if (budget is not null && state.Step < plan.TotalSteps)
             {
-                plan = Replan(plan, budget, state.Step, earlierSeconds, budgetClock);
+                plan = Replan(plan, budget, state.Step, earlierSeconds, Elapsed);
             }
         }
 
@@ -298,12 +309,12 @@ public sealed class Trainer
         lastCheckpoint = SaveCheckpoint(final?.Loss);
         if (Options.TimeBudget is { } timeBudget)
         {
-            var used = TimeSpan.FromSeconds(earlierSeconds + budgetClock.Elapsed.TotalSeconds);
+            var used = TimeSpan.FromSeconds(earlierSeconds + Elapsed().TotalSeconds);
             Logger.LogInformation("Time budget {Budget}: the run took {Used} ({Share:P1} of it) for {Steps} steps.", timeBudget, used.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture), used / timeBudget, state.Step);
         }
 
         Model.eval();
-        var result = new TrainingResult(state.Step, state.TokensSeen, state.LastLoss, final, session.Elapsed, Checkpoints is null ? null : lastCheckpoint);
+        var result = new TrainingResult(state.Step, state.TokensSeen, state.LastLoss, final, Elapsed(), Checkpoints is null ? null : lastCheckpoint);
         Notify(o => o.OnTrainingFinished(result, Model));
         return result;
     }
@@ -420,7 +431,7 @@ public sealed class Trainer
     /// The run's plan: from the options; for a time budget, from measured speed (a fresh run) or the
     /// checkpoint's step count (a resumed one, which then keeps its schedule).
     /// </summary>
-    private (TrainingPlan Plan, TimeBudgetPlanner? Budget) Plan(TokenBatchSource batches, TrainerState? resumed, double earlierSeconds, Stopwatch budgetClock)
+    private (TrainingPlan Plan, TimeBudgetPlanner? Budget) Plan(TokenBatchSource batches, TrainerState? resumed, double earlierSeconds, Func<TimeSpan> elapsed)
     {
         if (Options.TimeBudget is not { } timeBudget)
         {
@@ -433,7 +444,7 @@ public sealed class Trainer
         var periodic = Data.Validation is null ? 0 : Options.EvalBatches is { } n ? Math.Min(validation, n * windowTokens) : validation;
         var budget = new TimeBudgetPlanner(Options, stepSeconds, evaluationSecondsPerToken, periodic, validation);
         AgreeOnMeasurements(budget);
-        var secondsLeft = AgreeOn(SecondsLeft(timeBudget, earlierSeconds, budgetClock));
+        var secondsLeft = AgreeOn(SecondsLeft(timeBudget, earlierSeconds, elapsed()));
         if (resumed is not null && resumed.TotalSteps > resumed.Step)
         {
             var kept = TrainingPlan.For(Options, batches, ContextLength, resumed.TotalSteps, resumed.WarmupSteps);
@@ -458,10 +469,10 @@ public sealed class Trainer
     }
 
     /// <summary>A time-budgeted run's next plan: the same one while its projected end is on time, a new step count when the measured costs drifted.</summary>
-    private TrainingPlan Replan(TrainingPlan plan, TimeBudgetPlanner budget, int step, double earlierSeconds, Stopwatch budgetClock)
+    private TrainingPlan Replan(TrainingPlan plan, TimeBudgetPlanner budget, int step, double earlierSeconds, Func<TimeSpan> elapsed)
     {
         AgreeOnMeasurements(budget);
-        var secondsLeft = AgreeOn(SecondsLeft(Options.TimeBudget!.Value, earlierSeconds, budgetClock));
+        var secondsLeft = AgreeOn(SecondsLeft(Options.TimeBudget!.Value, earlierSeconds, elapsed()));
         // The end of warmup plans again from the steps it measured: the learning rates of warmup
         // do not depend on the step count, so this keeps '--max-steps' replays exact.
         var endOfWarmup = step == plan.Schedule.WarmupSteps;
@@ -489,8 +500,8 @@ public sealed class Trainer
     }
 
     // One percent of the budget is kept back, so that the tolerance of re-planning still ends on time.
-    private static double SecondsLeft(TimeSpan budget, double earlierSeconds, Stopwatch budgetClock) =>
-        (budget.TotalSeconds * 0.99) - earlierSeconds - budgetClock.Elapsed.TotalSeconds;
+    private static double SecondsLeft(TimeSpan budget, double earlierSeconds, TimeSpan elapsed) =>
+        (budget.TotalSeconds * 0.99) - earlierSeconds - elapsed.TotalSeconds;
 
     /// <summary>
     /// Times one training step and one evaluation batch without changing what training does: a
@@ -505,7 +516,7 @@ public sealed class Trainer
         for (var round = 0; round < 3; round++)
         {
             using var scope = NewDisposeScope();
-            var started = Stopwatch.GetTimestamp();
+            var started = TimeProvider.GetTimestamp();
             Model.train();
             Tensor? input = null;
             for (var micro = 0; micro < Options.GradientAccumulationSteps; micro++)
@@ -517,15 +528,15 @@ public sealed class Trainer
                 _ = loss.ToDouble();
             }
 
-            step = Stopwatch.GetElapsedTime(started).TotalSeconds;
-            started = Stopwatch.GetTimestamp();
+            step = TimeProvider.GetElapsedTime(started).TotalSeconds;
+            started = TimeProvider.GetTimestamp();
             Model.eval();
             using (no_grad())
             {
                 _ = Model.forward(input!).sum().ToDouble();
             }
 
-            evaluation = Stopwatch.GetElapsedTime(started).TotalSeconds / input!.NumberOfElements;
+            evaluation = TimeProvider.GetElapsedTime(started).TotalSeconds / input!.NumberOfElements;
         }
 
         foreach (var (_, parameter) in Model.NamedParameters())
