@@ -1,3 +1,4 @@
+using System.Text.Json;
 namespace TinyGpt.Cli.Tests;
 
 /// <summary>
@@ -42,6 +43,24 @@ public sealed class CliMessagesTests : IDisposable
         var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--max-steps", "2", "--device", "cuda"));
         code.Should().NotBe(0);
         error.Should().Contain("TorchSharp-cuda").And.Contain("driver").And.NotContain("Trace from LoadNativeBackend");
+    }
+
+    [Fact]
+    public void A_time_budget_plans_the_steps_and_dynamic_evaluation_is_reported_beside_the_static_score()
+    {
+        var (_, log, _) = SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--time-budget", "12s", "--eval-interval", "20", "--log-interval", "10")));
+        log.Should().Contain("Time budget 00:00:12: planned").And.Contain("replays this schedule").And.Contain("Time budget 00:00:12: the run took");
+
+        var (_, json, _) = SmallRun.Expect(CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--dynamic", "--dynamic-lr", "0.02", "--json"));
+        using var result = JsonDocument.Parse(json);
+        var dynamic = result.RootElement.GetProperty("dynamic");
+        dynamic.GetProperty("learning_rate").GetDouble().Should().Be(0.02);
+        dynamic.GetProperty("tokens").GetInt64().Should().Be(result.RootElement.GetProperty("tokens").GetInt64(), "both score the same tokens");
+        dynamic.GetProperty("word_perplexity").GetDouble().Should().BeGreaterThan(1).And.NotBe(result.RootElement.GetProperty("word_perplexity").GetDouble());
+        result.RootElement.GetProperty("tokens_per_second").GetDouble().Should().BeGreaterThan(0);
+
+        var (_, table, _) = SmallRun.Expect(CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--dynamic"));
+        table.Should().Contain("static").And.Contain("dynamic").And.Contain("tokens/s");
     }
 
     [Fact]

@@ -37,6 +37,8 @@ public sealed class RejectedCommandTests : IDisposable
             _run.Train("--max-steps", "6", "--resume", "--restart"),
             _run.Train("--max-steps", "6"),
             _run.Train("--max-steps", "abc"),
+            _run.Train("--resume", "--time-budget", "20x"),
+            _run.Train("--resume", "--time-budget", "1m", "--max-steps", "6"),
             _run.Train("--preset", "huge"),
             ["prepare", "--run", _run.Run, "--text", _run.TextFile, "--vocab-size", "10"],
             ["prepare", "--run", _run.Run, "--text", _run.TextFile, "--train-split", "test"],
