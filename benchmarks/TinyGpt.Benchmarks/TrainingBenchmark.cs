@@ -10,7 +10,8 @@ namespace TinyGpt.Benchmarks;
 /// <summary>
 /// The library's training loop (<see cref="Trainer"/>, what <c>tinygpt train</c> runs) against a
 /// bare TorchSharp loop of the same model, batch and context in the same process: tokens/s, MFU
-/// and the ratio. Both use random tokens so that only the loop differs.
+/// and the ratio. Both use random tokens so that only the loop differs. Evaluation
+/// (<see cref="ModelEvaluator"/>, forward only) of the same model and batch is timed beside them.
 /// </summary>
 internal static class TrainingBenchmark
 {
@@ -24,8 +25,8 @@ internal static class TrainingBenchmark
         torch.set_num_threads(threads);
         Console.WriteLine($"TinyGpt training benchmark: {threads} threads, {steps} timed steps after 1 warm-up step, MFU against {peak / 1e9:F0} GFLOP/s");
         Console.WriteLine();
-        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare | evaluation tok/s | evaluation / Trainer |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var preset in presets)
         {
             var (config, batch, context) = preset switch
@@ -38,18 +39,20 @@ internal static class TrainingBenchmark
             var tokens = new TokenArray(RandomTokens(config.VocabSize, (batch * (context + 1) * (steps + 2)) + 1));
 
             // Alternate the two twice so drift of the machine's speed hits both alike.
-            double bare = 0, library = 0;
+            double bare = 0, library = 0, evaluation = 0;
             for (var round = 0; round < 2; round++)
             {
                 bare += BareLoop(config, tokens, batch, context, steps);
                 library += LibraryLoop(config, tokens, batch, context, steps);
+                evaluation += EvaluationLoop(config, tokens, batch, context);
             }
 
             bare /= 2;
             library /= 2;
+            evaluation /= 2;
             using var probe = new GptModel(config);
             var flops = probe.TrainingFlopsPerToken(context);
-            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} |");
+            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} | {evaluation:F0} | {evaluation / library:F2} |");
         }
 
         return 0;
@@ -88,6 +91,17 @@ internal static class TrainingBenchmark
         }
 
         return (double)batch * context * steps / seconds;
+    }
+
+    private static double EvaluationLoop(GptConfig config, TokenArray tokens, int batch, int context)
+    {
+        using var model = new GptModel(config, seed: 1);
+        var settings = new EvaluationSettings { ContextLength = context, BatchSize = batch };
+        // One batch first (warm-up), then the whole token array: the same windows training reads.
+        _ = ModelEvaluator.Evaluate(model, tokens, settings with { MaxBatches = 1 });
+        var watch = Stopwatch.StartNew();
+        var result = ModelEvaluator.Evaluate(model, tokens, settings);
+        return result.Tokens / watch.Elapsed.TotalSeconds;
     }
 
     private static double LibraryLoop(GptConfig config, TokenArray tokens, int batch, int context, int steps)
