@@ -7,8 +7,11 @@ using static TorchSharp.torch;
 namespace TinyGpt.Benchmarks;
 
 /// <summary>
-/// Training-step throughput (forward + backward + AdamW) and generation speed with the KV cache
-/// versus recomputing the whole sequence for every token, for the Tiny and Seed presets.
+/// Training-step throughput (forward + backward + AdamW) and generation speed for the Tiny and
+/// Seed presets: recomputing the whole sequence for every token, the KV cache with the module
+/// weights ([out, in], <c>linear</c>), and the KV cache with the decode layout the product uses
+/// (transposed copies, <c>addmm</c>). Batch-1 decoding reads every weight once per token, so the
+/// memory bandwidth measured in the same run gives its bound: bandwidth / weight bytes.
 /// </summary>
 internal static class ModelBenchmark
 {
@@ -20,10 +23,11 @@ internal static class ModelBenchmark
         var steps = options.Int("steps", 5);
         var peak = options.Double("peak-gflops", 300);
         torch.set_num_threads(threads);
-        Console.WriteLine($"TinyGpt model benchmark: {threads} threads, torch {torch.__version__}, MFU against a peak of {peak} GFLOP/s");
+        var bandwidth = MemoryBandwidth();
+        Console.WriteLine($"TinyGpt model benchmark: {threads} threads, torch {torch.__version__}, MFU against a peak of {peak} GFLOP/s; memory bandwidth measured now: {bandwidth / 1e9:F1} GB/s (summing a 512 MB tensor)");
         Console.WriteLine();
-        Console.WriteLine("| preset | params (non-emb) | batch x context | train tok/s | MFU | KV-cache gen tok/s | recompute gen tok/s | speed-up |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| preset | params (non-emb) | batch x context | train tok/s | MFU | recompute gen tok/s | KV cache, module weights | KV cache, decode layout (product) | layout speed-up | bound (bandwidth / weight bytes) | product / bound | product / recompute | greedy tokens equal |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|");
         foreach (var (name, config, batch, context) in new[]
         {
             ("tiny", GptConfig.Tiny with { VocabSize = 16_000, ContextLength = 512 }, 16, 128), // context 512 so 256 new tokens fit
@@ -33,13 +37,42 @@ internal static class ModelBenchmark
             using var model = new GptModel(config with { Dropout = 0 }, seed: 1);
             var train = TrainTokensPerSecond(model, batch, context, steps);
             var mfu = train * model.TrainingFlopsPerToken(context) / (peak * 1e9);
-            var cached = GenerationTokensPerSecond(model, newTokens, useCache: true);
-            var recomputed = GenerationTokensPerSecond(model, newTokens, useCache: false);
+            var recomputed = GenerationTokensPerSecond(new TokenGenerator(model) { UseKvCache = false }, newTokens);
+            // Interleaved twice, so a change in the machine's speed hits both alike.
+            double module = 0, layout = 0;
+            for (var round = 0; round < 2; round++)
+            {
+                module += GenerationTokensPerSecond(new TokenGenerator(model) { UseDecodeLayout = false }, newTokens) / 2;
+                layout += GenerationTokensPerSecond(new TokenGenerator(model), newTokens) / 2;
+            }
+
             var count = model.CountParameters();
-            Console.WriteLine($"| {name} | {count.Total / 1e6:F2} M ({count.NonEmbedding / 1e6:F2} M) | {batch} x {context} | {train:F0} | {mfu:P1} | {cached:F1} | {recomputed:F1} | {cached / recomputed:F1}x |");
+            var bound = bandwidth / (count.Total * 4.0);
+            var greedy = new GenerationOptions { MaxNewTokens = newTokens, Sampling = SamplingOptions.Greedy };
+            var same = new TokenGenerator(model).Generate([0], greedy).SequenceEqual(new TokenGenerator(model) { UseDecodeLayout = false }.Generate([0], greedy));
+            Console.WriteLine($"| {name} | {count.Total / 1e6:F2} M ({count.NonEmbedding / 1e6:F2} M) | {batch} x {context} | {train:F0} | {mfu:P1} | {recomputed:F1} | {module:F1} | {layout:F1} | {layout / module:F2}x | {bound:F0} | {layout / bound:P0} | {layout / recomputed:F1}x | {(same ? "yes" : "NO")} |");
         }
 
         return 0;
+    }
+
+    /// <summary>Bytes per second of reading a 512 MB fp32 tensor (a sum: one pass, no writes), best of five.</summary>
+    private static double MemoryBandwidth()
+    {
+        using var data = ones(128L << 20);
+        var best = double.MaxValue;
+        for (var i = 0; i < 6; i++)
+        {
+            var watch = Stopwatch.StartNew();
+            using var sum = data.sum();
+            _ = sum.item<float>();
+            if (i > 0)
+            {
+                best = Math.Min(best, watch.Elapsed.TotalSeconds);
+            }
+        }
+
+        return data.NumberOfElements * 4.0 / best;
     }
 
     private static double TrainTokensPerSecond(GptModel model, int batch, int context, int steps)
@@ -67,9 +100,8 @@ internal static class ModelBenchmark
         return (double)batch * context * steps / seconds;
     }
 
-    private static double GenerationTokensPerSecond(GptModel model, int newTokens, bool useCache)
+    private static double GenerationTokensPerSecond(TokenGenerator generator, int newTokens)
     {
-        var generator = new TokenGenerator(model) { UseKvCache = useCache };
         var options = new GenerationOptions { MaxNewTokens = newTokens, Sampling = new SamplingOptions { Seed = 1, TopK = 50 } };
         generator.Generate([0], options with { MaxNewTokens = 8 }); // warm-up
         var watch = Stopwatch.StartNew();

@@ -20,11 +20,12 @@ internal static class PipelineCommand
         var vocab = new Option<int>("--vocab-size") { Description = "BPE vocabulary size.", DefaultValueFactory = _ => 8_000 };
         var preset = CliOptions.Preset();
         var steps = new Option<int>("--max-steps") { Description = "Optimizer steps.", DefaultValueFactory = _ => 600 };
+        var budget = new Option<TimeSpan?>("--time-budget") { Description = "Train for this long instead of --max-steps (20m, 90s): the step count comes from the measured speed.", CustomParser = TrainCommand.TimeBudget.CustomParser };
         var threads = new Option<int?>("--threads") { Description = "CPU threads (default: all cores)." };
         var seed = new Option<long>("--seed") { Description = "Seed of everything.", DefaultValueFactory = _ => 1337 };
         var command = new Command(name, "Run the whole WikiText pipeline: prepare, train, evaluate, generate.")
         {
-            run, dataset, dataDir, trainSplit, evalSplit, vocab, preset, steps, threads, seed,
+            run, dataset, dataDir, trainSplit, evalSplit, vocab, preset, steps, budget, threads, seed,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -35,11 +36,18 @@ internal static class PipelineCommand
 
             var folder = result.GetValue(run)!;
             var maxSteps = result.GetValue(steps);
+            var timeBudget = result.GetValue(budget);
+            if (timeBudget is not null && result.GetResult(steps) is { Implicit: false })
+            {
+                throw new ArgumentException("--time-budget sets the step count itself: give --max-steps or --time-budget, not both.");
+            }
+
             var settings = new TrainSettings
             {
                 Run = folder,
                 Preset = CliOptions.ToPreset(result.GetValue(preset)!),
-                MaxSteps = maxSteps,
+                MaxSteps = timeBudget is null ? maxSteps : null,
+                TimeBudget = timeBudget,
                 EvalInterval = Math.Max(1, maxSteps / 4),
                 Threads = result.GetValue(threads),
                 Seed = result.GetValue(seed),

@@ -38,6 +38,9 @@ public sealed class TokenGenerator
     /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only).</summary>
     internal bool UseKvCache { get; init; } = true;
 
+    /// <summary>Whether cached decoding multiplies through transposed weight copies made when a generation starts (<c>DecodeWeights</c>); off only to measure what they buy.</summary>
+    internal bool UseDecodeLayout { get; init; } = true;
+
     /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/> and returns them (the prompt not included).</summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds ids outside the vocabulary, or does not fit the context under <see cref="ContextOverflow.Error"/>; or the options are invalid.</exception>
     public async Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
@@ -136,7 +139,7 @@ public sealed class TokenGenerator
     {
         Model.eval();
         var sampler = new Sampler(options.Sampling);
-        using var cache = UseKvCache ? Model.CreateCache() : null;
+        using var cache = UseKvCache ? Model.CreateCache(1, UseDecodeLayout) : null;
         var stops = new HashSet<int>(options.StopTokenIds);
         var history = new List<int>(tokens);
         var contextLength = Model.Config.ContextLength;

@@ -41,7 +41,8 @@ internal sealed class CausalSelfAttention : nn.Module
     public Tensor forward(Tensor x, KvCache? cache, int layer)
     {
         var (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2]);
-        using var qkv = c_attn.forward(x);
+        var decode = cache?.DecodeWeights;
+        using var qkv = decode is null ? c_attn.forward(x) : decode.Apply(c_attn, x);
         var parts = qkv.split(width, dim: 2);
         using var q = Scaled(parts[0].view(batch, time, _heads, _headSize).transpose(1, 2));
         var k = parts[1].view(batch, time, _heads, _headSize).transpose(1, 2);
@@ -90,7 +91,7 @@ internal sealed class CausalSelfAttention : nn.Module
         using (y)
         {
             using var merged = y.transpose(1, 2).contiguous().view(batch, time, width);
-            var output = c_proj.forward(merged);
+            var output = decode is null ? c_proj.forward(merged) : decode.Apply(c_proj, merged);
             return training && _dropout > 0 ? nn.functional.dropout(output, _dropout, training: true) : output;
         }
     }

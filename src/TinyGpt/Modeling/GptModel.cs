@@ -116,7 +116,8 @@ public sealed class GptModel : nn.Module
         }
 
         x = ln_f.forward(x);
-        var logits = lm_head is null ? nn.functional.linear(x, wte.weight!) : lm_head.forward(x);
+        var logits = cache?.DecodeWeights is { } decode ? decode.ApplyHead(x)
+            : lm_head is null ? nn.functional.linear(x, wte.weight!) : lm_head.forward(x);
         return logits.MoveToOuterDisposeScope();
     }
 
@@ -148,10 +149,21 @@ public sealed class GptModel : nn.Module
 
     /// <summary>Creates a KV cache that fits this model, on its device.</summary>
     /// <param name="batchSize">Number of sequences decoded together.</param>
-    public KvCache CreateCache(int batchSize = 1)
+    public KvCache CreateCache(int batchSize = 1) => CreateCache(batchSize, decodeLayout: false);
+
+    /// <summary>
+    /// A cache for generation; with <paramref name="decodeLayout"/> it also holds transposed
+    /// copies of the weights that token-at-a-time steps multiply faster (<see cref="DecodeWeights"/>).
+    /// Only for inference: the copies do not follow later changes to the weights.
+    /// </summary>
+    internal KvCache CreateCache(int batchSize, bool decodeLayout)
     {
         using var scope = NewDisposeScope();
-        return new(Config, batchSize, Device, wte.weight!.dtype);
+        var linears = modules().OfType<Linear>().Where(l => !ReferenceEquals(l, lm_head));
+        return new(Config, batchSize, Device, wte.weight!.dtype)
+        {
+            DecodeWeights = decodeLayout ? new DecodeWeights(linears, lm_head is null ? wte.weight! : lm_head.weight!) : null,
+        };
     }
 
     private void Initialize(long seed)

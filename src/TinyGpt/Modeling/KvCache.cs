@@ -74,6 +74,9 @@ public sealed class KvCache : IDisposable
     /// <summary>Moves the length forward once every layer has appended the same new positions.</summary>
     internal void Advance(int count) => Length += count;
 
+    /// <summary>The generation-time weight layout this cache's owner made for it, freed with the cache; null computes with the module weights.</summary>
+    internal DecodeWeights? DecodeWeights { get; init; }
+
     /// <inheritdoc />
     public void Dispose()
     {
@@ -87,5 +90,7 @@ public sealed class KvCache : IDisposable
         {
             t.Dispose();
         }
+
+        DecodeWeights?.Dispose();
     }
 }

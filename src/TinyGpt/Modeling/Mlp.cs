@@ -25,9 +25,12 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
     /// <summary>The projection that writes into the residual stream (scaled down at initialisation).</summary>
     public Linear OutputProjection => c_proj;
 
-    public override Tensor forward(Tensor input)
+    public override Tensor forward(Tensor input) => forward(input, null);
+
+    /// <summary>The MLP, through <paramref name="decode"/>'s weight layout when there is one.</summary>
+    public Tensor forward(Tensor input, DecodeWeights? decode)
     {
-        using var widened = c_fc.forward(input);
+        using var widened = decode is null ? c_fc.forward(input) : decode.Apply(c_fc, input);
         using var hidden = _activation switch
         {
             GptActivation.GeluTanh => nn.functional.gelu(widened, GELU.Approximate.tanh),
@@ -35,7 +38,7 @@ internal sealed class Mlp : nn.Module<Tensor, Tensor>
             GptActivation.Relu => nn.functional.relu(widened),
             _ => nn.functional.silu(widened),
         };
-        var output = c_proj.forward(hidden);
+        var output = decode is null ? c_proj.forward(hidden) : decode.Apply(c_proj, hidden);
         return training && _dropout > 0 ? nn.functional.dropout(output, _dropout, training: true) : output;
     }
 }

@@ -31,7 +31,7 @@ internal sealed class TransformerBlock : nn.Module
         using var attended = attn.forward(normed1, cache, layer);
         using var afterAttention = x.add(attended, OwnedScalars.One);
         using var normed2 = ln_2.forward(afterAttention);
-        using var fed = mlp.forward(normed2);
+        using var fed = mlp.forward(normed2, cache?.DecodeWeights);
         return afterAttention.add(fed, OwnedScalars.One);
     }
 }

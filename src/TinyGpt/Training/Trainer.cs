@@ -475,8 +475,9 @@ public sealed class Trainer
         var secondsLeft = AgreeOn(SecondsLeft(Options.TimeBudget!.Value, earlierSeconds, elapsed()));
         // The end of warmup plans again from the steps it measured: the learning rates of warmup
         // do not depend on the step count, so this keeps '--max-steps' replays exact.
+        // Before that, the plan waits for the warmup's measurements instead of following each step.
         var endOfWarmup = step == plan.Schedule.WarmupSteps;
-        if (!endOfWarmup && !budget.HasDrifted(step, plan.TotalSteps, secondsLeft))
+        if (step < plan.Schedule.WarmupSteps || (!endOfWarmup && !budget.HasDrifted(step, plan.TotalSteps, secondsLeft)))
         {
             return plan;
         }
@@ -499,9 +500,9 @@ public sealed class Trainer
         return plan.WithTotalSteps(totalSteps);
     }
 
-    // One percent of the budget is kept back, so that the tolerance of re-planning still ends on time.
+    // Part of the budget is kept back, so that a plan kept within its tolerance still ends on time.
     private static double SecondsLeft(TimeSpan budget, double earlierSeconds, TimeSpan elapsed) =>
-        (budget.TotalSeconds * 0.99) - earlierSeconds - elapsed.TotalSeconds;
+        (budget.TotalSeconds * TimeBudgetPlanner.PlannedShare) - earlierSeconds - elapsed.TotalSeconds;
 
     /// <summary>
     /// Times one training step and one evaluation batch without changing what training does: a

@@ -17,6 +17,40 @@ public class TokenGeneratorTests
         cached.Should().HaveCount(15).And.Equal(recomputed);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void The_decode_weight_layout_gives_the_same_greedy_and_seeded_tokens_as_the_module_weights(bool tiedEmbeddings)
+    {
+        using var model = new GptModel(Config with { TieEmbeddings = tiedEmbeddings }, seed: 8);
+        foreach (var sampling in new[] { SamplingOptions.Greedy, new SamplingOptions { Temperature = 0.9, TopK = 20, Seed = 4 } })
+        {
+            var options = new GenerationOptions { MaxNewTokens = 30, Sampling = sampling, ContextOverflow = ContextOverflow.KeepLastTokens };
+            var layout = new TokenGenerator(model).Generate([3, 1, 4, 1, 5], options);
+            var module = new TokenGenerator(model) { UseDecodeLayout = false }.Generate([3, 1, 4, 1, 5], options);
+            layout.Should().HaveCount(30).And.Equal(module);
+        }
+    }
+
+    [Fact]
+    public void The_decode_layout_gives_the_module_weights_logits_and_is_freed_with_its_cache()
+    {
+        using var model = new GptModel(Config, seed: 9);
+        model.eval();
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var tokens = TorchSharp.torch.tensor(new long[] { 5, 9, 2, 7 }).unsqueeze(0);
+        using var plainCache = model.CreateCache();
+        using var expected = model.forward(tokens, plainCache);
+        var layoutCache = model.CreateCache(1, decodeLayout: true);
+        using (var actual = model.forward(tokens, layoutCache))
+        {
+            (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-5f);
+        }
+
+        layoutCache.Dispose();
+        layoutCache.DecodeWeights!.Head.IsInvalid.Should().BeTrue("the copies go with the cache");
+    }
+
     [Fact]
     public void Seeded_sampling_is_reproducible()
     {
