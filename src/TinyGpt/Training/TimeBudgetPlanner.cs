@@ -22,13 +22,16 @@ internal sealed class TimeBudgetPlanner
     /// <summary>Share of the budget a plan aims for: what is left covers the tolerance of keeping a plan.</summary>
     public const double PlannedShare = 0.98;
 
-    // The mean of the latest steps follows a machine that became busier or quieter.
-    private const int StepWindow = 50;
+    // Steps are timed as the mean of every measured step: on a shared machine single steps jitter
+    // by 10-20%, and a short window made the plan chase that noise (measured: a re-plan every few
+    // steps with a 50-step window). A lasting change still moves the mean, and the projection's
+    // error shrinks with the steps left, so the end stays on time.
 
     // Fewer measured steps than this are too noisy to re-plan on (the end of warmup plans anyway).
     private const int MinimumMeasuredSteps = 5;
 
-    private readonly Queue<double> _steps = new();
+    private double _stepSecondsSum;
+    private double _stepEstimate;
     private readonly TrainingOptions _options;
     private readonly double _budgetSeconds;
     private double _evaluationSecondsPerToken;
@@ -50,7 +53,7 @@ internal sealed class TimeBudgetPlanner
     {
         _options = options;
         _budgetSeconds = options.TimeBudget?.TotalSeconds ?? 0;
-        _steps.Enqueue(stepSeconds);
+        _stepEstimate = stepSeconds;
         _evaluationSecondsPerToken = evaluationSecondsPerToken;
         PeriodicEvaluationTokens = periodicEvaluationTokens;
         FinalEvaluationTokens = finalEvaluationTokens;
@@ -60,8 +63,8 @@ internal sealed class TimeBudgetPlanner
 
     public long FinalEvaluationTokens { get; }
 
-    /// <summary>Mean seconds per optimizer step over the latest measured steps.</summary>
-    public double StepSeconds => _steps.Average();
+    /// <summary>Mean seconds per optimizer step over the measured steps (the first estimate until one was measured).</summary>
+    public double StepSeconds => _measuredSteps > 0 ? _stepSecondsSum / _measuredSteps : _stepEstimate;
 
     /// <summary>Seconds one periodic evaluation takes: measured once one ran, estimated before.</summary>
     public double PeriodicEvaluationSeconds => _periodicEvaluations > 0 ? _periodicEvaluationSeconds / _periodicEvaluations : PeriodicEvaluationTokens * _evaluationSecondsPerToken;
@@ -78,18 +81,9 @@ internal sealed class TimeBudgetPlanner
 
     public void RecordStep(double seconds)
     {
-        // The first measured step replaces the estimate the plan started from.
-        if (_measuredSteps++ == 0)
-        {
-            _steps.Clear();
-        }
-
-        if (_steps.Count == StepWindow)
-        {
-            _steps.Dequeue();
-        }
-
-        _steps.Enqueue(seconds);
+        // Measured steps replace the estimate the plan started from.
+        _stepSecondsSum += seconds;
+        _measuredSteps++;
     }
 
     public void RecordEvaluation(double seconds)
@@ -124,9 +118,9 @@ internal sealed class TimeBudgetPlanner
     /// <summary>Plans from <paramref name="measurements"/> (another rank's <see cref="Measurements"/>) from now on.</summary>
     public void Adopt(double[] measurements)
     {
-        _steps.Clear();
-        _steps.Enqueue(measurements[0]);
         _measuredSteps = (int)measurements[5];
+        _stepEstimate = measurements[0];
+        _stepSecondsSum = measurements[0] * _measuredSteps;
         (_periodicEvaluationSeconds, _periodicEvaluations) = (measurements[1], 1);
         _evaluationSecondsPerToken = measurements[2];
         (_checkpointSeconds, _checkpoints) = (measurements[3], measurements[3] > 0 ? 1 : 0);
