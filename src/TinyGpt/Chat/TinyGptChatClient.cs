@@ -32,7 +32,7 @@ namespace TinyGpt.Chat;
 /// end-of-text token or a stop sequence and <see cref="ChatFinishReason.Length"/> at
 /// <see cref="ChatOptions.MaxOutputTokens"/>, a fresh <see cref="ChatResponse.ResponseId"/>,
 /// <see cref="ChatResponse.CreatedAt"/> and <see cref="ChatResponse.ModelId"/>. Thread-safe like the
-/// generator: calls take turns.
+/// generator: concurrent calls are decoded together in one batch.
 /// </para>
 /// </remarks>
 public sealed class TinyGptChatClient : IChatClient

@@ -49,7 +49,38 @@ public sealed class Sampler
             throw new ArgumentException($"Expected logits of shape [batch, vocab]; got [{string.Join(", ", logits.shape)}].", nameof(logits));
         }
 
-        x = x.clone();
+        return Choose(x.clone(), history, Enumerable.Repeat(this, (int)x.shape[0]).ToArray());
+    }
+
+    /// <summary>
+    /// Chooses one token for each row of <paramref name="logits"/> ([rows, vocab]) with that row's
+    /// own sampler, filtering rows that share their options (all but the seed) in one pass: a row
+    /// gets the token its sampler alone would give.
+    /// </summary>
+    internal static int[] SampleRows(Tensor logits, IReadOnlyList<Sampler> samplers, IReadOnlyList<IReadOnlyCollection<int>> history)
+    {
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var all = logits.detach().to(ScalarType.Float32).cpu();
+        var chosen = new int[samplers.Count];
+        foreach (var group in Enumerable.Range(0, samplers.Count).GroupBy(row => samplers[row].Options with { Seed = null }))
+        {
+            var rows = group.ToArray();
+            var x = rows.Length == samplers.Count ? all.clone() : all.index_select(0, tensor(rows.Select(r => (long)r).ToArray()));
+            var tokens = samplers[rows[0]].Choose(x, [.. rows.Select(r => history[r])], [.. rows.Select(r => samplers[r])]);
+            for (var i = 0; i < rows.Length; i++)
+            {
+                chosen[rows[i]] = tokens[i];
+            }
+        }
+
+        return chosen;
+    }
+
+    // x: float32 logits on the host that may be changed in place, one row per drawer; every drawer
+    // has this sampler's options, and draws its row with its own random state.
+    private int[] Choose(Tensor x, IReadOnlyList<IReadOnlyCollection<int>>? history, Sampler[] drawers)
+    {
         var (batch, vocab) = (x.shape[0], x.shape[1]);
         if (Options.RepetitionPenalty != 1.0 && history is not null)
         {
@@ -69,7 +100,7 @@ public sealed class Sampler
         var chosen = new int[batch];
         for (var row = 0; row < batch; row++)
         {
-            chosen[row] = Draw(values.Slice((int)(row * vocab), (int)vocab));
+            chosen[row] = drawers[row].Draw(values.Slice((int)(row * vocab), (int)vocab));
         }
 
         return chosen;

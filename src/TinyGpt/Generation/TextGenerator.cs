@@ -15,12 +15,15 @@ namespace TinyGpt.Generation;
 /// <see cref="GenerateAsync"/>, <see cref="GenerateStreamingAsync"/>, <see cref="Generate"/> and
 /// <see cref="GenerateStreaming"/>.
 /// </summary>
-/// <remarks>Thread-safe: concurrent calls take turns, one whole generation at a time.</remarks>
+/// <remarks>Thread-safe: concurrent calls are decoded together in one batch (see <see cref="TokenGenerator"/>), each with its own stops and seed.</remarks>
 public sealed class TextGenerator
 {
     /// <summary>Creates a generator from a model and the tokenizer it was trained with.</summary>
     /// <exception cref="ArgumentException">The tokenizer's vocabulary does not fit the model.</exception>
-    public TextGenerator(GptModel model, ITextTokenizer tokenizer)
+    /// <param name="model">The model that generates.</param>
+    /// <param name="tokenizer">The tokenizer the model was trained with.</param>
+    /// <param name="maxBatchSize">Most generations decoded together (<see cref="TokenGenerator.MaxBatchSize"/>).</param>
+    public TextGenerator(GptModel model, ITextTokenizer tokenizer, int maxBatchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(tokenizer);
@@ -29,7 +32,7 @@ public sealed class TextGenerator
             throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}: they were not trained together.", nameof(tokenizer));
         }
 
-        Tokens = new TokenGenerator(model);
+        Tokens = new TokenGenerator(model, maxBatchSize);
         Tokenizer = tokenizer;
     }
 
@@ -90,12 +93,45 @@ public sealed class TextGenerator
         yield return completion.Finish();
     }
 
-    /// <summary>As <see cref="GenerateAsync"/>, on the calling thread.</summary>
+    /// <summary>
+    /// Generates a completion for every prompt at once, decoded in one batch, with the same
+    /// <paramref name="options"/> for each (the same seed gives each prompt its lone output).
+    /// </summary>
+    /// <exception cref="ArgumentException">A prompt or the options are invalid; nothing is generated.</exception>
+    public Task<string[]> GenerateBatchAsync(IReadOnlyList<string> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        var shared = options ?? new GenerationOptions();
+        return GenerateBatchAsync(prompts, [.. prompts.Select(_ => shared)], cancellationToken);
+    }
+
+    /// <summary>Generates a completion for every prompt at once, each with its own options: stop strings and tokens, limits, sampling and seed.</summary>
+    /// <exception cref="ArgumentException">The counts of prompts and options differ, or a prompt or its options are invalid; nothing is generated.</exception>
+    public async Task<string[]> GenerateBatchAsync(IReadOnlyList<string> prompts, IReadOnlyList<GenerationOptions> options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count != prompts.Count)
+        {
+            throw new ArgumentException($"Give one options object per prompt, or one for all: got {options.Count} options for {prompts.Count} prompts.", nameof(options));
+        }
+
+        // Every prompt is checked before any starts, so a bad one fails the call, not a row.
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            var (ids, valid) = Prepare(prompts[i], options[i]);
+            Tokens.Prepare(ids, valid);
+        }
+
+        return await Task.WhenAll(prompts.Select((prompt, i) => GenerateAsync(prompt, options[i], cancellationToken))).ConfigureAwait(false);
+    }
+
+    /// <summary>As <see cref="GenerateAsync"/>, blocking the calling thread.</summary>
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public string Generate(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         string.Concat(GenerateStreaming(prompt, options, cancellationToken));
 
-    /// <summary>As <see cref="GenerateStreamingAsync"/>, on the calling thread.</summary>
+    /// <summary>As <see cref="GenerateStreamingAsync"/>, blocking the calling thread while it waits for each piece.</summary>
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public IEnumerable<string> GenerateStreaming(string prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {

@@ -13,33 +13,50 @@ namespace TinyGpt.Generation;
 /// <para>
 /// Four methods, as in Microsoft.Extensions.AI: <see cref="GenerateAsync"/> returns every token,
 /// <see cref="GenerateStreamingAsync"/> yields each as soon as it is chosen, and
-/// <see cref="Generate"/> / <see cref="GenerateStreaming"/> do the same on the calling thread.
+/// <see cref="Generate"/> / <see cref="GenerateStreaming"/> do the same blocking the calling
+/// thread. <see cref="GenerateBatchAsync(IReadOnlyList{IReadOnlyList{int}}, IReadOnlyList{GenerationOptions}, CancellationToken)"/>
+/// generates for several prompts at once.
 /// </para>
 /// <para>
-/// Generation puts the model in evaluation mode. Generations on one instance take turns (one whole
-/// generation at a time), so one model can serve concurrent callers; asynchronous callers wait
-/// for their turn without holding a thread. Do not train the model while it generates.
+/// Thread-safe, and concurrent generations are decoded together (continuous batching): a request
+/// that arrives while others decode joins the running batch at the next step, up to
+/// <see cref="MaxBatchSize"/> at a time, and leaves it when done. Decoding one token reads every
+/// weight whether one sequence or many are decoded, so the batch costs little more than one
+/// sequence. Each request computes what it would alone: its own positions and cached keys, its own
+/// stops and seed; greedy and seeded outputs are the same tokens as generating it alone.
 /// </para>
+/// <para>Generation puts the model in evaluation mode. Do not train the model while it generates.</para>
 /// </remarks>
 public sealed class TokenGenerator
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly Lazy<ContinuousBatcher> _batcher;
 
     /// <summary>Creates a generator over <paramref name="model"/>.</summary>
-    public TokenGenerator(GptModel model)
+    /// <param name="model">The model that generates.</param>
+    /// <param name="maxBatchSize">Most generations decoded together; more wait for a free row. The KV cache grows with the rows in use, not with this limit.</param>
+    public TokenGenerator(GptModel model, int maxBatchSize = 16)
     {
         ArgumentNullException.ThrowIfNull(model);
+        ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         Model = model;
+        MaxBatchSize = maxBatchSize;
+        _batcher = new(() => new ContinuousBatcher(Model, MaxBatchSize, UseDecodeLayout));
     }
 
     /// <summary>The model that generates.</summary>
     public GptModel Model { get; }
 
-    /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only).</summary>
+    /// <summary>Most generations decoded together.</summary>
+    public int MaxBatchSize { get; }
+
+    /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only: one generation at a time).</summary>
     internal bool UseKvCache { get; init; } = true;
 
     /// <summary>Whether cached decoding multiplies through transposed weight copies made when a generation starts (<c>DecodeWeights</c>); off only to measure what they buy.</summary>
     internal bool UseDecodeLayout { get; init; } = true;
+
+    /// <summary>The loop that decodes this generator's requests together.</summary>
+    internal ContinuousBatcher Batcher => _batcher.Value;
 
     /// <summary>Generates up to <see cref="GenerationOptions.MaxNewTokens"/> tokens after <paramref name="prompt"/> and returns them (the prompt not included).</summary>
     /// <exception cref="ArgumentException">The prompt is empty, holds ids outside the vocabulary, or does not fit the context under <see cref="ContextOverflow.Error"/>; or the options are invalid.</exception>
@@ -54,57 +71,123 @@ public sealed class TokenGenerator
         return [.. tokens];
     }
 
-    /// <summary>Yields each generated token as soon as it is chosen; the decoding runs on the thread pool, and cancellation stops it between tokens.</summary>
+    /// <summary>Yields each generated token as soon as it is chosen; decoding runs on the generator's own thread, and cancellation or leaving the loop frees the request's row at the next step.</summary>
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public async IAsyncEnumerable<int> GenerateStreamingAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, [EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         var (context, valid) = Prepare(prompt, options);
-        await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
-        try
+        if (!UseKvCache)
         {
-            using var enumerator = Decode(context, valid, cancellationToken).GetEnumerator();
-            while (await Task.Run(enumerator.MoveNext, cancellationToken).ConfigureAwait(false))
+            foreach (var token in Recompute(context, valid, cancellationToken))
             {
-                yield return enumerator.Current;
+                yield return token;
             }
+
+            yield break;
         }
-        finally
+
+        using var request = _batcher.Value.Submit(context, valid, cancellationToken);
+        while (await request.Reader.WaitToReadAsync(cancellationToken).ConfigureAwait(false))
         {
-            _gate.Release();
+            // Tokens already decoded wait in the channel; a cancelled caller gets none of them.
+            while (!cancellationToken.IsCancellationRequested && request.Reader.TryRead(out var token))
+            {
+                yield return token;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
-    /// <summary>As <see cref="GenerateAsync"/>, on the calling thread.</summary>
+    /// <summary>As <see cref="GenerateAsync"/>, blocking the calling thread.</summary>
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public int[] Generate(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default) =>
         [.. GenerateStreaming(prompt, options, cancellationToken)];
 
-    /// <summary>As <see cref="GenerateStreamingAsync"/>, on the calling thread.</summary>
+    /// <summary>As <see cref="GenerateStreamingAsync"/>, blocking the calling thread while it waits for each token.</summary>
     /// <inheritdoc cref="GenerateAsync" path="/exception"/>
     public IEnumerable<int> GenerateStreaming(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
         var (context, valid) = Prepare(prompt, options);
-        return Gated(context, valid, cancellationToken);
+        return UseKvCache ? Blocking(context, valid, cancellationToken) : Recompute(context, valid, cancellationToken);
     }
 
-    private IEnumerable<int> Gated(List<int> context, GenerationOptions options, CancellationToken cancellationToken)
+    /// <summary>
+    /// Generates for every prompt at once, all decoded in one batch (with any other generations
+    /// running), with the same <paramref name="options"/> for each: the same seed gives a prompt
+    /// the same output it would get alone. Returns the tokens of each prompt, in order.
+    /// </summary>
+    /// <exception cref="ArgumentException">A prompt is invalid (as for <see cref="GenerateAsync"/>); nothing is generated.</exception>
+    public Task<int[][]> GenerateBatchAsync(IReadOnlyList<IReadOnlyList<int>> prompts, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        _gate.Wait(cancellationToken);
+        ArgumentNullException.ThrowIfNull(prompts);
+        var shared = options ?? new GenerationOptions();
+        return GenerateBatchAsync(prompts, [.. prompts.Select(_ => shared)], cancellationToken);
+    }
+
+    /// <summary>
+    /// Generates for every prompt at once with its own options (stop tokens, limits, sampling and
+    /// seed); rows that finish early leave the batch. Returns the tokens of each prompt, in order.
+    /// </summary>
+    /// <exception cref="ArgumentException">The counts of prompts and options differ, or a prompt or its options are invalid; nothing is generated.</exception>
+    public async Task<int[][]> GenerateBatchAsync(IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<GenerationOptions> options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(prompts);
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count != prompts.Count)
+        {
+            throw new ArgumentException($"Give one options object per prompt, or one for all: got {options.Count} options for {prompts.Count} prompts.", nameof(options));
+        }
+
+        // Every prompt is checked before any is queued, so a bad one fails the call, not a row.
+        var prepared = prompts.Select((prompt, i) => Prepare(prompt, options[i])).ToList();
+        if (!UseKvCache)
+        {
+            return [.. prepared.Select(p => Recompute(p.Context, p.Options, cancellationToken).ToArray())];
+        }
+
+        var requests = _batcher.Value.SubmitAll(prepared, cancellationToken);
         try
         {
-            foreach (var token in Decode(context, options, cancellationToken))
-            {
-                yield return token;
-            }
+            return await Task.WhenAll(requests.Select(r => Collect(r, cancellationToken))).ConfigureAwait(false);
         }
         finally
         {
-            _gate.Release();
+            foreach (var request in requests)
+            {
+                request.Dispose();
+            }
+        }
+    }
+
+    private static async Task<int[]> Collect(ContinuousBatcher.Request request, CancellationToken cancellationToken)
+    {
+        var tokens = new List<int>();
+        await foreach (var token in request.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+        {
+            tokens.Add(token);
+        }
+
+        return [.. tokens];
+    }
+
+    private IEnumerable<int> Blocking(List<int> context, GenerationOptions options, CancellationToken cancellationToken)
+    {
+        using var request = _batcher.Value.Submit(context, options, cancellationToken);
+        while (request.Reader.WaitToReadAsync(cancellationToken).AsTask().GetAwaiter().GetResult())
+        {
+            // Tokens already decoded wait in the channel; a cancelled caller gets none of them.
+            while (!cancellationToken.IsCancellationRequested && request.Reader.TryRead(out var token))
+            {
+                yield return token;
+            }
+
+            cancellationToken.ThrowIfCancellationRequested();
         }
     }
 
     // Checked before anything runs, so that bad input fails at the call, not at the first MoveNext.
-    private (List<int> Context, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
+    internal (List<int> Context, GenerationOptions Options) Prepare(IReadOnlyList<int> prompt, GenerationOptions? options)
     {
         ArgumentNullException.ThrowIfNull(prompt);
         options = (options ?? new GenerationOptions()).EnsureValid();
@@ -135,64 +218,38 @@ public sealed class TokenGenerator
         return (prompt.Skip(start).ToList(), options);
     }
 
-    private IEnumerable<int> Decode(List<int> tokens, GenerationOptions options, CancellationToken cancellationToken)
+    // Without a KV cache every token recomputes the whole sequence: what the cache saves, measured.
+    private IEnumerable<int> Recompute(List<int> tokens, GenerationOptions options, CancellationToken cancellationToken)
     {
         Model.eval();
         var sampler = new Sampler(options.Sampling);
-        using var cache = UseKvCache ? Model.CreateCache(1, UseDecodeLayout) : null;
         var stops = new HashSet<int>(options.StopTokenIds);
         var history = new List<int>(tokens);
         var contextLength = Model.Config.ContextLength;
-        var logits = Step(tokens, cache, prefill: true);
-        try
+        for (var i = 0; i < options.MaxNewTokens; i++)
         {
-            for (var i = 0; i < options.MaxNewTokens; i++)
+            cancellationToken.ThrowIfCancellationRequested();
+            int next;
+            using (var scope = NewDisposeScope())
+            using (var noGrad = no_grad())
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var next = sampler.Sample(logits, options.Sampling.UsesHistory ? [history] : null)[0];
-                logits.Dispose();
-                if (stops.Contains(next))
-                {
-                    yield break;
-                }
+                var input = tensor(tokens.Select(t => (long)t).ToArray(), device: Model.Device).unsqueeze(0);
+                var logits = Model.forward(input, null, lastPositionOnly: true);
+                next = sampler.Sample(logits[.., -1, ..], options.Sampling.UsesHistory ? [history] : null)[0];
+            }
 
-                yield return next;
-                history.Add(next);
-                tokens.Add(next);
-                if (i == options.MaxNewTokens - 1)
-                {
-                    yield break;
-                }
+            if (stops.Contains(next))
+            {
+                yield break;
+            }
 
-                if (tokens.Count > contextLength)
-                {
-                    // Only reachable with KeepLastTokens: keep the most recent three quarters of the
-                    // context and prefill them again, leaving room to continue.
-                    tokens.RemoveRange(0, tokens.Count - (contextLength * 3 / 4));
-                    cache?.Reset();
-                    logits = Step(tokens, cache, prefill: true);
-                }
-                else
-                {
-                    logits = Step(tokens, cache, prefill: false);
-                }
+            yield return next;
+            history.Add(next);
+            tokens.Add(next);
+            if (tokens.Count > contextLength)
+            {
+                tokens.RemoveRange(0, tokens.Count - (contextLength * 3 / 4));
             }
         }
-        finally
-        {
-            logits.Dispose();
-        }
-    }
-
-    // Returns the logits of the last position, shape [1, vocab]; the caller owns them.
-    private Tensor Step(List<int> tokens, KvCache? cache, bool prefill)
-    {
-        using var scope = NewDisposeScope();
-        using var noGrad = no_grad();
-        var input = cache is null || prefill
-            ? tensor(tokens.Select(t => (long)t).ToArray(), device: Model.Device).unsqueeze(0)
-            : tensor(new long[] { tokens[^1] }, device: Model.Device).unsqueeze(0);
-        var logits = Model.forward(input, cache, lastPositionOnly: true);
-        return logits[.., -1, ..].DetachFromDisposeScope();
     }
 }

@@ -16,8 +16,8 @@ namespace TinyGpt.Hosting;
 /// run folder (<c>model.safetensors</c> or the latest checkpoint).
 /// </summary>
 /// <remarks>
-/// Thread-safe: preparation, training and model loading take turns; generations are serialised by
-/// the underlying <see cref="TextGenerator"/>. Do not generate while training the same pipeline:
+/// Thread-safe: preparation, training and model loading take turns; concurrent generations are
+/// decoded together by the underlying <see cref="TextGenerator"/>. Do not generate while training the same pipeline:
 /// generation waits until training has finished. Training again replaces the pipeline's model;
 /// generators handed out earlier by <see cref="GetGeneratorAsync"/> keep the model they had.
 /// </remarks>

@@ -22,7 +22,7 @@ public static class TinyGptServiceCollectionExtensions
     /// logging through the container's <see cref="ILoggerFactory"/> when there is one, and an
     /// <see cref="IChatClient"/> (<see cref="TinyGptChatClient"/>) over it through
     /// <see cref="ChatClientBuilderServiceCollectionExtensions.AddChatClient(IServiceCollection, Func{IServiceProvider, IChatClient}, ServiceLifetime)"/>.
-    /// The generator is thread-safe: concurrent requests take turns, one whole generation at a time.
+    /// The generator is thread-safe: concurrent requests are decoded together in one batch (continuous batching, see <see cref="TokenGenerator"/>).
     /// </summary>
     /// <param name="services">The container.</param>
     /// <param name="configure">Sets the options; may be null when they are configured elsewhere.</param>

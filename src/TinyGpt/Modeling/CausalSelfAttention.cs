@@ -1,4 +1,3 @@
-using TinyGpt.Torch;
 using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
@@ -38,7 +37,7 @@ internal sealed class CausalSelfAttention : nn.Module
     /// <param name="x">Input of shape [batch, time, width].</param>
     /// <param name="cache">Keys and values of earlier positions, or null for a plain causal forward.</param>
     /// <param name="layer">This block's index in the cache.</param>
-    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    public Tensor forward(Tensor x, IKeyValueCache? cache, int layer)
     {
         var (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2]);
         var decode = cache?.DecodeWeights;
@@ -52,38 +51,21 @@ internal sealed class CausalSelfAttention : nn.Module
             part.Dispose();
         }
 
-        var offset = cache?.Length ?? 0;
-        if (cache is not null)
-        {
-            var (allKeys, allValues) = cache.Append(layer, k, v);
-            k.Dispose();
-            v.Dispose();
-            (k, v) = (allKeys, allValues);
-        }
-
         Tensor y;
         var p = training ? _dropout : 0.0;
-        if (offset == 0)
+        if (cache is null)
         {
-            // Nothing cached before: the usual lower-triangular mask, which SDPA builds itself.
             y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: time > 1);
-        }
-        else if (time == 1)
-        {
-            // One new token sees every cached position and itself: no mask at all.
-            y = nn.functional.scaled_dot_product_attention(q, k, v, p: p);
         }
         else
         {
-            // Chunked prefill onto a non-empty cache. SDPA's own causal mask is aligned to the top
-            // left, which would hide cached positions from the new ones (the original project's
-            // bug), so build the mask with the offset: query i (position offset+i) sees key j <= offset+i.
-            using var queryRange = OwnedScalars.Arange(offset, offset + time, x.device);
-            using var keyRange = OwnedScalars.Arange(0, offset + time, x.device);
-            using var queryPositions = queryRange.unsqueeze(1);
-            using var keyPositions = keyRange.unsqueeze(0);
-            using var mask = keyPositions.le(queryPositions);
-            y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: mask, p: p);
+            // The cache decides what the new queries see: causal, everything, or its mask (offsets
+            // for a chunked prefill, per-row lengths for a batch of sequences).
+            var cached = cache.Append(layer, k, v);
+            k.Dispose();
+            v.Dispose();
+            (k, v) = (cached.Keys, cached.Values);
+            y = nn.functional.scaled_dot_product_attention(q, k, v, attn_mask: cached.Mask, p: p, is_casual: cached.IsCausal);
         }
 
         k.Dispose();

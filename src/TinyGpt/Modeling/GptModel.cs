@@ -77,17 +77,16 @@ public sealed class GptModel : nn.Module
         }
 
         var (batch, time) = (tokens.shape[0], tokens.shape[1]);
-        var start = cache?.Length ?? 0;
         if (time < 1)
         {
             throw new ArgumentException("Expected at least one token.", nameof(tokens));
         }
 
-        if (start + time > Config.ContextLength)
+        if (cache is null && time > Config.ContextLength)
         {
             throw new ArgumentException(
-                $"The sequence would reach position {start + time} but the model's context length is {Config.ContextLength} " +
-                $"({start} cached + {time} new tokens). Shorten the input, or let the generator keep only the last tokens.",
+                $"The sequence would reach position {time} but the model's context length is {Config.ContextLength}. " +
+                "Shorten the input, or let the generator keep only the last tokens.",
                 nameof(tokens));
         }
 
@@ -96,8 +95,26 @@ public sealed class GptModel : nn.Module
             throw new ArgumentException($"The KV cache was made for batch size {cache.BatchSize}, but the tokens have batch size {batch}.", nameof(cache));
         }
 
+        ((IKeyValueCache?)cache)?.EnsureRoom(time, Config.ContextLength);
+        return Forward(tokens, cache, lastPositionOnly);
+    }
+
+    /// <summary>
+    /// One decoding step for every live row of <paramref name="cache"/>: <paramref name="tokens"/>
+    /// ([rows, 1]) sit each at its own row's position. Returns the logits, [rows, 1, vocab].
+    /// </summary>
+    internal Tensor DecodeStep(Tensor tokens, BatchedKvCache cache)
+    {
+        IKeyValueCache keyValues = cache;
+        keyValues.EnsureRoom(1, Config.ContextLength);
+        return Forward(tokens, cache, lastPositionOnly: true);
+    }
+
+    private Tensor Forward(Tensor tokens, IKeyValueCache? cache, bool lastPositionOnly)
+    {
+        var time = tokens.shape[1];
         using var scope = NewDisposeScope();
-        using var positions = OwnedScalars.Arange(start, start + time, tokens.device);
+        using var positions = cache?.Positions(time, tokens.device) ?? OwnedScalars.Arange(0, time, tokens.device);
         var x = wte.forward(tokens).add(wpe.forward(positions), OwnedScalars.One);
         if (training && Config.Dropout > 0)
         {
@@ -159,11 +176,24 @@ public sealed class GptModel : nn.Module
     internal KvCache CreateCache(int batchSize, bool decodeLayout)
     {
         using var scope = NewDisposeScope();
-        var linears = modules().OfType<Linear>().Where(l => !ReferenceEquals(l, lm_head));
         return new(Config, batchSize, Device, wte.weight!.dtype)
         {
-            DecodeWeights = decodeLayout ? new DecodeWeights(linears, lm_head is null ? wte.weight! : lm_head.weight!) : null,
+            DecodeWeights = decodeLayout ? CreateDecodeWeights() : null,
         };
+    }
+
+    /// <summary>A cache for up to <paramref name="capacity"/> sequences of different lengths decoded together; with <paramref name="decodeLayout"/>, as <see cref="CreateCache(int, bool)"/>.</summary>
+    internal BatchedKvCache CreateBatchedCache(int capacity, bool decodeLayout)
+    {
+        using var scope = NewDisposeScope();
+        return new(Config, capacity, Device, wte.weight!.dtype, decodeLayout ? CreateDecodeWeights() : null);
+    }
+
+    private DecodeWeights CreateDecodeWeights()
+    {
+        using var scope = NewDisposeScope();
+        var linears = modules().OfType<Linear>().Where(l => !ReferenceEquals(l, lm_head));
+        return new DecodeWeights(linears, lm_head is null ? wte.weight! : lm_head.weight!);
     }
 
     private void Initialize(long seed)

@@ -1,3 +1,4 @@
+using TinyGpt.Torch;
 using TinyGpt.Validation;
 using static TorchSharp.torch;
 
@@ -9,10 +10,12 @@ namespace TinyGpt.Modeling;
 /// number of tokens and single-token decode share the same cache.
 /// </summary>
 /// <remarks>A cache belongs to one sequence batch at a time and is not thread-safe.</remarks>
-public sealed class KvCache : IDisposable
+public sealed class KvCache : IDisposable, IKeyValueCache
 {
     private readonly Tensor[] _keys;
     private readonly Tensor[] _values;
+    private readonly bool _ownsDecodeWeights = true;
+    private Tensor? _offsetMask;
     private bool _disposed;
 
     /// <summary>Allocates an empty cache for <paramref name="config"/> and <paramref name="batchSize"/> sequences.</summary>
@@ -38,6 +41,20 @@ public sealed class KvCache : IDisposable
         }
     }
 
+    /// <summary>
+    /// A cache over one row of a <see cref="BatchedKvCache"/>'s storage (views it owns; the storage
+    /// and the shared weight layout stay the batch's), so a prompt is prefilled into its row by the
+    /// same code as a lone sequence.
+    /// </summary>
+    internal KvCache(GptConfig config, Tensor[] keys, Tensor[] values, DecodeWeights? shared)
+    {
+        Config = config;
+        BatchSize = 1;
+        (_keys, _values) = (keys, values);
+        DecodeWeights = shared;
+        _ownsDecodeWeights = false;
+    }
+
     /// <summary>The configuration the cache was sized for.</summary>
     public GptConfig Config { get; }
 
@@ -50,14 +67,32 @@ public sealed class KvCache : IDisposable
     /// <summary>Positions still free before the context is full.</summary>
     public int Remaining => Config.ContextLength - Length;
 
+    /// <summary>The generation-time weight layout this cache's owner made for it, freed with the cache; null computes with the module weights.</summary>
+    internal DecodeWeights? DecodeWeights { get; init; }
+
+    DecodeWeights? IKeyValueCache.DecodeWeights => DecodeWeights;
+
     /// <summary>Forgets every position so the cache can be reused for a new sequence.</summary>
     public void Reset() => Length = 0;
 
+    void IKeyValueCache.EnsureRoom(long time, int contextLength)
+    {
+        if (Length + time > contextLength)
+        {
+            throw new ArgumentException(
+                $"The sequence would reach position {Length + time} but the model's context length is {contextLength} " +
+                $"({Length} cached + {time} new tokens). Shorten the input, or let the generator keep only the last tokens.",
+                "tokens");
+        }
+    }
+
+    Tensor IKeyValueCache.Positions(long time, Device device) => OwnedScalars.Arange(Length, Length + time, device);
+
     /// <summary>
-    /// Writes the keys and values of the new positions of one layer at the
-    /// current length and returns views of all keys and values up to and including them.
+    /// Writes the keys and values of the new positions of one layer at the current length and
+    /// returns views of all keys and values up to and including them.
     /// </summary>
-    internal (Tensor Keys, Tensor Values) Append(int layer, Tensor keys, Tensor values)
+    CachedAttention IKeyValueCache.Append(int layer, Tensor keys, Tensor values)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var count = keys.shape[2];
@@ -66,16 +101,36 @@ public sealed class KvCache : IDisposable
             throw new InvalidOperationException($"The KV cache holds {Length} of {Config.ContextLength} positions and cannot take {count} more.");
         }
 
-        _keys[layer].narrow(2, Length, count).copy_(keys);
-        _values[layer].narrow(2, Length, count).copy_(values);
-        return (_keys[layer].narrow(2, 0, Length + count), _values[layer].narrow(2, 0, Length + count));
+        using (var keySlots = _keys[layer].narrow(2, Length, count))
+        using (var valueSlots = _values[layer].narrow(2, Length, count))
+        {
+            keySlots.copy_(keys);
+            valueSlots.copy_(values);
+        }
+
+        var all = (_keys[layer].narrow(2, 0, Length + count), _values[layer].narrow(2, 0, Length + count));
+        if (Length == 0 || count == 1)
+        {
+            // Nothing cached before: the usual lower-triangular mask, which SDPA builds itself. One
+            // new token sees every cached position and itself: no mask at all.
+            return new CachedAttention(all.Item1, all.Item2, null, IsCausal: Length == 0 && count > 1);
+        }
+
+        // Chunked prefill onto a non-empty cache. SDPA's own causal mask is aligned to the top left,
+        // which would hide cached positions from the new ones (the original project's bug), so the
+        // mask carries the offset: query i (position Length+i) sees key j <= Length+i. Every layer
+        // uses the same mask; Advance frees it.
+        _offsetMask ??= OffsetMask(Length, count, keys.device);
+        return new CachedAttention(all.Item1, all.Item2, _offsetMask, IsCausal: false);
     }
 
     /// <summary>Moves the length forward once every layer has appended the same new positions.</summary>
-    internal void Advance(int count) => Length += count;
-
-    /// <summary>The generation-time weight layout this cache's owner made for it, freed with the cache; null computes with the module weights.</summary>
-    internal DecodeWeights? DecodeWeights { get; init; }
+    void IKeyValueCache.Advance(int time)
+    {
+        Length += time;
+        _offsetMask?.Dispose();
+        _offsetMask = null;
+    }
 
     /// <inheritdoc />
     public void Dispose()
@@ -91,6 +146,19 @@ public sealed class KvCache : IDisposable
             t.Dispose();
         }
 
-        DecodeWeights?.Dispose();
+        _offsetMask?.Dispose();
+        if (_ownsDecodeWeights)
+        {
+            DecodeWeights?.Dispose();
+        }
+    }
+
+    private static Tensor OffsetMask(long offset, long count, Device device)
+    {
+        using var queryRange = OwnedScalars.Arange(offset, offset + count, device);
+        using var keyRange = OwnedScalars.Arange(0, offset + count, device);
+        using var queryPositions = queryRange.unsqueeze(1);
+        using var keyPositions = keyRange.unsqueeze(0);
+        return keyPositions.le(queryPositions).DetachFromDisposeScope();
     }
 }

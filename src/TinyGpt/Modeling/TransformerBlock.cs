@@ -25,7 +25,7 @@ internal sealed class TransformerBlock : nn.Module
     /// <summary>The projections that write into the residual stream, which GPT-2 initialises smaller.</summary>
     public IEnumerable<Linear> ResidualProjections => [attn.OutputProjection, mlp.OutputProjection];
 
-    public Tensor forward(Tensor x, KvCache? cache, int layer)
+    public Tensor forward(Tensor x, IKeyValueCache? cache, int layer)
     {
         using var normed1 = ln_1.forward(x);
         using var attended = attn.forward(normed1, cache, layer);

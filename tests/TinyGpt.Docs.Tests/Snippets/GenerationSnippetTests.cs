@@ -38,6 +38,27 @@ public sealed class GenerationSnippetTests(DemoRunFixture demo)
     }
 
     [Fact]
+    public async Task A_batch_gives_each_prompt_the_text_it_gets_alone()
+    {
+        var tokenizer = TextTokenizers.Gpt2();
+        using var model = new GptModel(GptConfig.Tiny with { VocabSize = tokenizer.VocabSize, ContextLength = 128, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 }, seed: 8);
+        var generator = new TextGenerator(model, tokenizer);
+
+        #region docs/generation.md#batch
+        var texts = await generator.GenerateBatchAsync(
+            ["The game was", "In 1998 ,", "= = History = ="],
+            [.. Enumerable.Range(0, 3).Select(i => new GenerationOptions { MaxNewTokens = 40, Sampling = new() { Temperature = 0.8, TopK = 40, Seed = i } })]);
+        #endregion
+
+        texts.Should().HaveCount(3);
+        for (var i = 0; i < 3; i++)
+        {
+            var options = new GenerationOptions { MaxNewTokens = 40, Sampling = new() { Temperature = 0.8, TopK = 40, Seed = i } };
+            texts[i].Should().Be(generator.Generate(new[] { "The game was", "In 1998 ,", "= = History = =" }[i], options));
+        }
+    }
+
+    [Fact]
     public void The_final_model_the_last_checkpoint_and_the_tokenizer_load_from_the_run_folder()
     {
         using var scope = demo.Workspace.Enter();

@@ -28,6 +28,23 @@ public class TextGeneratorTests(TrainedRunFixture run) : IClassFixture<TrainedRu
     }
 
     [Fact]
+    public async Task A_batch_gives_every_prompt_its_lone_text_with_its_own_stop_strings_and_seed()
+    {
+        var generator = await run.Pipeline.GetGeneratorAsync();
+        string[] prompts = ["the quick", "every line", "", "a"];
+        var options = prompts.Select((_, i) => i % 2 == 0 ? Greedy : Greedy with { Sampling = new SamplingOptions { Temperature = 1.1, Seed = 20 + i } }).ToArray();
+        var alone = prompts.Select((p, i) => generator.Generate(p, options[i])).ToArray();
+        var stops = alone.Select((text, i) => text.Length > 4 ? options[i] with { StopStrings = [text.Substring(2, 2)] } : options[i]).ToArray();
+        var stoppedAlone = prompts.Select((p, i) => generator.Generate(p, stops[i])).ToArray();
+
+        (await generator.GenerateBatchAsync(prompts, options)).Should().Equal(alone);
+        (await generator.GenerateBatchAsync(prompts, stops)).Should().Equal(stoppedAlone);
+        stoppedAlone.Zip(alone).Should().Contain(pair => pair.First.Length < pair.Second.Length, "some stop string cut its row short");
+        var bad = () => generator.GenerateBatchAsync(["fine", "also fine"], [Greedy, Greedy with { StopStrings = [""] }]);
+        await bad.Should().ThrowAsync<ArgumentException>().WithMessage("*StopStrings*empty*");
+    }
+
+    [Fact]
     public async Task Updates_count_prompt_and_generated_tokens_and_say_why_they_ended()
     {
         var generator = await run.Pipeline.GetGeneratorAsync();

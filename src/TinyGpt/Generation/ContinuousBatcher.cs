@@ -1,0 +1,292 @@
+using System.Threading.Channels;
+using TinyGpt.Modeling;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Generation;
+
+/// <summary>
+/// Decodes every generation of one <see cref="TokenGenerator"/> together (continuous batching).
+/// Batch-1 decoding reads all weights for one token, so a step for several sequences costs little
+/// more than for one. One loop, on its own thread while any request is live, repeats:
+/// <list type="number">
+/// <item>admit waiting requests up to the batch limit: prefill each prompt but its last token into a
+/// row of its own;</item>
+/// <item>one forward pass for all rows, each row's next input at its own position;</item>
+/// <item>choose each row's token with the row's own sampler, hand it to the caller, and drop rows
+/// that stopped, reached their limit, were cancelled or abandoned.</item>
+/// </list>
+/// A new request therefore waits at most one step plus its prefill for its first token, and each
+/// row computes what it would compute alone: its own positions, its own cached keys, its own seed.
+/// </summary>
+internal sealed class ContinuousBatcher
+{
+    private readonly GptModel _model;
+    private readonly int _maxBatchSize;
+    private readonly bool _decodeLayout;
+    private readonly Lock _lock = new();
+    private readonly Queue<Request> _waiting = new();
+    private bool _running;
+    private long _steps;
+    private int _largestBatch;
+
+    public ContinuousBatcher(GptModel model, int maxBatchSize, bool decodeLayout)
+    {
+        (_model, _maxBatchSize, _decodeLayout) = (model, maxBatchSize, decodeLayout);
+    }
+
+    /// <summary>Batched forward passes so far (for tests and benchmarks).</summary>
+    public long Steps => Interlocked.Read(ref _steps);
+
+    /// <summary>Most rows one step has decoded (for tests and benchmarks).</summary>
+    public int LargestBatch => Volatile.Read(ref _largestBatch);
+
+    /// <summary>Queues a generation of <paramref name="context"/> (already validated and cut to the context); read its tokens from the returned request, and dispose it to leave early.</summary>
+    public Request Submit(List<int> context, GenerationOptions options, CancellationToken cancellationToken) =>
+        SubmitAll([(context, options)], cancellationToken)[0];
+
+    /// <summary>Queues several generations at once, so that they start in the same step.</summary>
+    public Request[] SubmitAll(IReadOnlyList<(List<int> Context, GenerationOptions Options)> generations, CancellationToken cancellationToken)
+    {
+        var requests = generations.Select(g => new Request(g.Context, g.Options, _model.Config.ContextLength, cancellationToken)).ToArray();
+        bool start;
+        lock (_lock)
+        {
+            foreach (var request in requests)
+            {
+                _waiting.Enqueue(request);
+            }
+
+            start = !_running;
+            _running = true;
+        }
+
+        if (start)
+        {
+            _ = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+        }
+
+        return requests;
+    }
+
+    private void Run()
+    {
+        // Gradient mode is per thread in libtorch: this loop's thread never records a graph.
+        using var noGrad = no_grad();
+        var rows = new List<Request>();
+        BatchedKvCache? cache = null;
+        while (true)
+        {
+            var admitted = new List<Request>();
+            lock (_lock)
+            {
+                while (_waiting.Count > 0 && rows.Count + admitted.Count < _maxBatchSize)
+                {
+                    admitted.Add(_waiting.Dequeue());
+                }
+
+                if (rows.Count == 0 && admitted.Count == 0)
+                {
+                    _running = false;
+                    return;
+                }
+            }
+
+            try
+            {
+                if (cache is null)
+                {
+                    // A fresh weight layout per busy period: the copies never outlive the requests
+                    // that use them, so weights trained between generations are always seen.
+                    _model.eval();
+                    cache = _model.CreateBatchedCache(_maxBatchSize, _decodeLayout);
+                }
+
+                foreach (var request in admitted)
+                {
+                    if (request.Left)
+                    {
+                        request.Complete();
+                        continue;
+                    }
+
+                    rows.Add(request);
+                    request.Row = cache.AddRow();
+                    Prefill(cache, request);
+                }
+
+                var finished = Remove(cache, rows);
+                if (rows.Count > 0)
+                {
+                    Step(cache, rows);
+                    finished.AddRange(Remove(cache, rows));
+                }
+
+                foreach (var request in rows.Where(r => r.NeedsPrefill))
+                {
+                    Prefill(cache, request);
+                }
+
+                if (rows.Count == 0)
+                {
+                    cache.Dispose();
+                    cache = null;
+                }
+
+                foreach (var request in finished)
+                {
+                    request.Complete();
+                }
+            }
+            catch (Exception e)
+            {
+                // A failed step fails the requests in it; later requests start on a fresh cache.
+                cache?.Dispose();
+                cache = null;
+                foreach (var request in rows.Concat(admitted).Distinct())
+                {
+                    request.Fail(e);
+                }
+
+                rows.Clear();
+            }
+        }
+    }
+
+    // Every prompt token but the last goes into the row's cache; the last is the row's input in the
+    // next batched step, which gives its logits (what a lone prefill's last position would give).
+    private void Prefill(BatchedKvCache cache, Request request)
+    {
+        cache.ResetRow(request.Row);
+        using var rowCache = cache.Row(request.Row);
+        if (request.Tokens.Count > 1)
+        {
+            using var scope = NewDisposeScope();
+            var ids = request.Tokens.Take(request.Tokens.Count - 1).Select(t => (long)t).ToArray();
+            _model.forward(tensor(ids, [1, ids.Length], device: _model.Device), rowCache, lastPositionOnly: true);
+        }
+
+        cache.CompletePrefill(request.Row, rowCache);
+        request.NeedsPrefill = false;
+    }
+
+    private void Step(BatchedKvCache cache, List<Request> rows)
+    {
+        using var scope = NewDisposeScope();
+        var inputs = rows.Select(r => (long)r.Tokens[^1]).ToArray();
+        var logits = _model.DecodeStep(tensor(inputs, [inputs.Length, 1], device: _model.Device), cache);
+        Interlocked.Increment(ref _steps);
+        Volatile.Write(ref _largestBatch, Math.Max(_largestBatch, rows.Count));
+        var chosen = Sampler.SampleRows(logits.squeeze(1), [.. rows.Select(r => r.Sampler)], [.. rows.Select(r => r.History)]);
+        for (var row = 0; row < rows.Count; row++)
+        {
+            rows[row].Accept(chosen[row]);
+        }
+    }
+
+    // Drops finished rows; the cache moves its last row into each freed index, and so does the list.
+    private static List<Request> Remove(BatchedKvCache cache, List<Request> rows)
+    {
+        var finished = new List<Request>();
+        for (var row = rows.Count - 1; row >= 0; row--)
+        {
+            if (!rows[row].Done && !rows[row].Left)
+            {
+                continue;
+            }
+
+            finished.Add(rows[row]);
+            cache.RemoveRow(row);
+            rows[row] = rows[^1];
+            rows[row].Row = row;
+            rows.RemoveAt(rows.Count - 1);
+        }
+
+        return finished;
+    }
+
+    /// <summary>One generation in the batch: its tokens, sampler and stops, and the channel its caller reads.</summary>
+    internal sealed class Request : IDisposable
+    {
+        private readonly Channel<int> _output = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
+        private readonly GenerationOptions _options;
+        private readonly HashSet<int> _stops;
+        private readonly List<int> _history;
+        private readonly int _contextLength;
+        private readonly CancellationToken _cancellationToken;
+        private int _emitted;
+        private volatile bool _abandoned;
+
+        public Request(List<int> context, GenerationOptions options, int contextLength, CancellationToken cancellationToken)
+        {
+            (Tokens, _options, _contextLength, _cancellationToken) = (context, options, contextLength, cancellationToken);
+            Sampler = new Sampler(options.Sampling);
+            _stops = [.. options.StopTokenIds];
+            _history = [.. context];
+        }
+
+        /// <summary>Chooses this request's tokens, from its own seed.</summary>
+        public Sampler Sampler { get; }
+
+        /// <summary>Every token so far, for the repetition penalty.</summary>
+        public IReadOnlyCollection<int> History => _history;
+
+        /// <summary>The tokens the model sees: the prompt (cut to the context), then each generated token.</summary>
+        public List<int> Tokens { get; }
+
+        /// <summary>The row in the batch cache.</summary>
+        public int Row { get; set; }
+
+        /// <summary>The tokens outgrew the context (<see cref="ContextOverflow.KeepLastTokens"/>): they were cut and the row must be filled again.</summary>
+        public bool NeedsPrefill { get; set; }
+
+        /// <summary>A stop token was drawn or the limit reached.</summary>
+        public bool Done { get; private set; }
+
+        /// <summary>The caller cancelled or stopped reading.</summary>
+        public bool Left => _abandoned || _cancellationToken.IsCancellationRequested;
+
+        public ChannelReader<int> Reader => _output.Reader;
+
+        /// <summary>Takes the token its sampler chose: a stop, or the next output.</summary>
+        public void Accept(int next)
+        {
+            if (_stops.Contains(next))
+            {
+                Done = true;
+                return;
+            }
+
+            _output.Writer.TryWrite(next);
+            _history.Add(next);
+            Tokens.Add(next);
+            if (++_emitted == _options.MaxNewTokens)
+            {
+                Done = true;
+            }
+            else if (Tokens.Count > _contextLength)
+            {
+                // Only reachable with KeepLastTokens: keep the most recent three quarters of the
+                // context and prefill them again, leaving room to continue.
+                Tokens.RemoveRange(0, Tokens.Count - (_contextLength * 3 / 4));
+                NeedsPrefill = true;
+            }
+        }
+
+        public void Complete()
+        {
+            if (_cancellationToken.IsCancellationRequested && !Done)
+            {
+                _output.Writer.TryComplete(new OperationCanceledException(_cancellationToken));
+            }
+            else
+            {
+                _output.Writer.TryComplete();
+            }
+        }
+
+        public void Fail(Exception exception) => _output.Writer.TryComplete(exception);
+
+        /// <summary>The caller stopped reading: the row leaves the batch at the next step.</summary>
+        public void Dispose() => _abandoned = true;
+    }
+}

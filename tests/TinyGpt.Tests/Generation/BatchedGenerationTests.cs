@@ -1,0 +1,195 @@
+using TinyGpt.Generation;
+using TinyGpt.Modeling;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Tests.Generation;
+
+public class BatchedGenerationTests
+{
+    private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 61, ContextLength = 24, EmbeddingSize = 32, LayerCount = 2, HeadCount = 2 };
+
+    private static readonly IReadOnlyList<int>[] Prompts = [[1, 2, 3], [7], [4, 4, 9, 12, 30, 2, 8], [50, 3]];
+
+    [Fact]
+    public void A_batch_step_over_rows_of_different_lengths_gives_each_rows_lone_logits()
+    {
+        using var model = new GptModel(Config, seed: 3);
+        model.eval();
+        using var noGrad = no_grad();
+        using var batch = model.CreateBatchedCache(4, decodeLayout: false);
+        var expected = new List<Tensor>();
+        foreach (var prompt in Prompts)
+        {
+            // Alone: the whole prompt through a one-sequence cache, last position's logits.
+            using var lone = model.CreateCache();
+            using var ids = tensor(prompt.Select(t => (long)t).ToArray()).unsqueeze(0);
+            using var logits = model.forward(ids, lone, lastPositionOnly: true);
+            expected.Add(logits.reshape(-1).clone());
+
+            var row = batch.AddRow();
+            using var rowCache = batch.Row(row);
+            if (prompt.Count > 1)
+            {
+                using var head = tensor(prompt.Take(prompt.Count - 1).Select(t => (long)t).ToArray()).unsqueeze(0);
+                model.forward(head, rowCache, lastPositionOnly: true).Dispose();
+            }
+
+            batch.CompletePrefill(row, rowCache);
+        }
+
+        using var last = tensor(Prompts.Select(p => (long)p[^1]).ToArray(), [Prompts.Length, 1]);
+        using var step = model.DecodeStep(last, batch);
+        step.shape.Should().Equal([Prompts.Length, 1, Config.VocabSize]);
+        for (var row = 0; row < Prompts.Length; row++)
+        {
+            using var actual = step[row].reshape(-1);
+            (actual - expected[row]).abs().max().item<float>().Should().BeLessThan(1e-5f, $"row {row} sees only its own {Prompts[row].Count} positions");
+            batch.Length(row).Should().Be(Prompts[row].Count);
+        }
+
+        foreach (var t in expected)
+        {
+            t.Dispose();
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_batch_of_prompts_of_different_lengths_gives_each_prompt_its_lone_tokens(bool decodeLayout)
+    {
+        using var model = new GptModel(Config, seed: 11);
+        var options = Prompts.Select((_, i) => new GenerationOptions
+        {
+            // Different limits, so rows leave the batch at different steps.
+            MaxNewTokens = 6 + (5 * i),
+            Sampling = i % 2 == 0 ? SamplingOptions.Greedy : new SamplingOptions { Temperature = 1.2, TopK = 30, Seed = 100 + i },
+        }).ToArray();
+        var generator = new TokenGenerator(model) { UseDecodeLayout = decodeLayout };
+
+        var batched = await generator.GenerateBatchAsync(Prompts, options);
+
+        var reference = new TokenGenerator(model) { UseKvCache = false };
+        for (var i = 0; i < Prompts.Length; i++)
+        {
+            batched[i].Should().HaveCount(options[i].MaxNewTokens).And.Equal(reference.Generate(Prompts[i], options[i]), $"row {i} decodes as it would alone");
+        }
+
+        generator.Batcher.LargestBatch.Should().Be(Prompts.Length);
+        generator.Batcher.Steps.Should().Be(options.Max(o => o.MaxNewTokens), "the rows share steps; the longest sets their number");
+    }
+
+    [Fact]
+    public async Task Rows_that_outgrow_the_context_slide_as_they_would_alone()
+    {
+        using var model = new GptModel(Config, seed: 12);
+        var options = new GenerationOptions { MaxNewTokens = 50, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        var generator = new TokenGenerator(model);
+        var batched = await generator.GenerateBatchAsync(Prompts, options);
+        var alone = new TokenGenerator(model) { UseKvCache = false };
+        for (var i = 0; i < Prompts.Length; i++)
+        {
+            batched[i].Should().Equal(alone.Generate(Prompts[i], options));
+        }
+    }
+
+    [Fact]
+    public async Task Stop_tokens_are_per_row()
+    {
+        using var model = new GptModel(Config, seed: 13);
+        var generator = new TokenGenerator(model);
+        var greedy = new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy };
+        var free = await generator.GenerateBatchAsync(Prompts, greedy);
+        var stops = free.Select(tokens => greedy with { StopTokenIds = [tokens[2]] }).ToArray();
+        var stopped = await generator.GenerateBatchAsync(Prompts, stops);
+        for (var i = 0; i < Prompts.Length; i++)
+        {
+            stopped[i].Should().Equal(free[i].TakeWhile(t => t != free[i][2]));
+        }
+    }
+
+    [Fact]
+    public async Task A_request_that_arrives_during_decoding_joins_the_running_batch()
+    {
+        using var model = new GptModel(Config, seed: 14);
+        var generator = new TokenGenerator(model);
+        var longRun = new GenerationOptions { MaxNewTokens = 400, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        var late = new GenerationOptions { MaxNewTokens = 10, Sampling = new SamplingOptions { Temperature = 0.9, Seed = 5 } };
+        var first = new List<int>();
+        int[]? joined = null;
+        await foreach (var token in generator.GenerateStreamingAsync([5, 6], longRun))
+        {
+            first.Add(token);
+            if (first.Count == 20)
+            {
+                joined = await generator.GenerateAsync([9, 9, 9], late);
+                generator.Batcher.LargestBatch.Should().Be(2, "the late request decoded beside the running one");
+            }
+        }
+
+        var alone = new TokenGenerator(model) { UseKvCache = false };
+        joined.Should().Equal(alone.Generate([9, 9, 9], late));
+        first.Should().Equal(alone.Generate([5, 6], longRun));
+    }
+
+    [Fact]
+    public async Task More_requests_than_rows_wait_their_turn_and_each_gets_its_lone_output()
+    {
+        using var model = new GptModel(Config, seed: 15);
+        var generator = new TokenGenerator(model, maxBatchSize: 2);
+        var options = new GenerationOptions { MaxNewTokens = 8, Sampling = new SamplingOptions { Temperature = 1.0, Seed = 3 } };
+        var prompts = Enumerable.Range(1, 7).Select(i => (IReadOnlyList<int>)[i, i + 1]).ToArray();
+        var results = await Task.WhenAll(prompts.Select(p => Task.Run(() => generator.GenerateAsync(p, options))));
+        generator.Batcher.LargestBatch.Should().Be(2);
+        var alone = new TokenGenerator(model) { UseKvCache = false };
+        for (var i = 0; i < prompts.Length; i++)
+        {
+            results[i].Should().Equal(alone.Generate(prompts[i], options));
+        }
+    }
+
+    [Fact]
+    public async Task A_cancelled_or_abandoned_request_leaves_the_batch_and_the_others_go_on()
+    {
+        using var model = new GptModel(Config, seed: 16);
+        var generator = new TokenGenerator(model);
+        var options = new GenerationOptions { MaxNewTokens = 300, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        using var cts = new CancellationTokenSource();
+        var cancelled = Task.Run(async () =>
+        {
+            var count = 0;
+            await foreach (var token in generator.GenerateStreamingAsync([1], options, cts.Token))
+            {
+                if (++count == 5)
+                {
+                    await cts.CancelAsync();
+                }
+            }
+        });
+        var abandoned = Task.Run(async () =>
+        {
+            await foreach (var token in generator.GenerateStreamingAsync([2], options))
+            {
+                break;
+            }
+        });
+        var survivor = generator.GenerateAsync([3], options with { MaxNewTokens = 60 });
+
+        await FluentActions.Awaiting(() => cancelled).Should().ThrowAsync<OperationCanceledException>();
+        await abandoned;
+        (await survivor).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3], options with { MaxNewTokens = 60 }));
+        generator.Batcher.Steps.Should().BeLessThan(300, "rows that left stopped costing steps");
+    }
+
+    [Fact]
+    public async Task A_bad_prompt_fails_the_whole_batch_before_anything_is_decoded()
+    {
+        using var model = new GptModel(Config, seed: 17);
+        var generator = new TokenGenerator(model);
+        var act = () => generator.GenerateBatchAsync([[1, 2], [99]], new GenerationOptions { MaxNewTokens = 5 });
+        await act.Should().ThrowAsync<ArgumentException>().WithMessage("*99*vocabulary*");
+        var mismatched = () => generator.GenerateBatchAsync([[1, 2], [3]], [new GenerationOptions { MaxNewTokens = 5 }]);
+        await mismatched.Should().ThrowAsync<ArgumentException>().WithMessage("*1 options for 2 prompts*");
+        generator.Batcher.Steps.Should().Be(0);
+    }
+}
