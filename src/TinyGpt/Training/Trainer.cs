@@ -519,10 +519,9 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var started = TimeProvider.GetTimestamp();
             Model.train();
-            Tensor? input = null;
             for (var micro = 0; micro < Options.GradientAccumulationSteps; micro++)
             {
-                (input, var target) = batches.NextBatch().ToTensors(Model.Device);
+                var (input, target) = batches.NextBatch().ToTensors(Model.Device);
                 var logits = Model.forward(input);
                 var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
                 loss.backward();
@@ -531,13 +530,14 @@ public sealed class Trainer
 
             step = TimeProvider.GetElapsedTime(started).TotalSeconds;
             started = TimeProvider.GetTimestamp();
-            Model.eval();
-            using (no_grad())
+            if (Data.Validation is { } validation)
             {
-                _ = Model.forward(input!).sum().ToDouble();
+                // The real evaluator on one batch of the real split: a bare forward pass missed the
+                // loss over the vocabulary and the masking, and estimated the final evaluation at
+                // 56% of its measured time (31.5 s against 56 s in a 20-minute run).
+                var scored = Evaluate(validation, maxBatches: 1).Tokens / (double)Collective.WorldSize;
+                evaluation = TimeProvider.GetElapsedTime(started).TotalSeconds / Math.Max(1, scored);
             }
-
-            evaluation = TimeProvider.GetElapsedTime(started).TotalSeconds / input!.NumberOfElements;
         }
 
         foreach (var (_, parameter) in Model.NamedParameters())
