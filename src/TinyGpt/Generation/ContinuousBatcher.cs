@@ -209,6 +209,7 @@ internal sealed class ContinuousBatcher
     {
         private readonly Channel<int> _output = Channel.CreateUnbounded<int>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
         private readonly GenerationOptions _options;
+        private readonly TaskCompletionSource _finished = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly HashSet<int> _stops;
         private readonly List<int> _history;
         private readonly int _contextLength;
@@ -247,6 +248,9 @@ internal sealed class ContinuousBatcher
 
         public ChannelReader<int> Reader => _output.Reader;
 
+        /// <summary>Completes when the last token (or the failure) is in <see cref="Reader"/>.</summary>
+        public Task Finished => _finished.Task;
+
         /// <summary>Takes the token its sampler chose: a stop, or the next output.</summary>
         public void Accept(int next)
         {
@@ -282,9 +286,15 @@ internal sealed class ContinuousBatcher
             {
                 _output.Writer.TryComplete();
             }
+
+            _finished.TrySetResult();
         }
 
-        public void Fail(Exception exception) => _output.Writer.TryComplete(exception);
+        public void Fail(Exception exception)
+        {
+            _output.Writer.TryComplete(exception);
+            _finished.TrySetResult();
+        }
 
         /// <summary>The caller stopped reading: the row leaves the batch at the next step.</summary>
         public void Dispose() => _abandoned = true;
