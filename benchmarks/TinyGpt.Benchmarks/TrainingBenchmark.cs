@@ -11,7 +11,10 @@ namespace TinyGpt.Benchmarks;
 /// The library's training loop (<see cref="Trainer"/>, what <c>tinygpt train</c> runs) against a
 /// bare TorchSharp loop of the same model, batch and context in the same process: tokens/s, MFU
 /// and the ratio. Both use random tokens so that only the loop differs. Evaluation
-/// (<see cref="ModelEvaluator"/>, forward only) of the same model and batch is timed beside them.
+/// (<see cref="ModelEvaluator"/>, forward only) of the same model and batch is timed beside them,
+/// and, when a Python with PyTorch is found (Debian's <c>python3-torch</c> at <c>/usr/bin/python3</c>,
+/// or <c>--python PATH</c>), the same model and step in PyTorch (<c>benchmarks/pytorch/train_steps.py</c>)
+/// with the same number of threads for torch and its BLAS.
 /// </summary>
 internal static class TrainingBenchmark
 {
@@ -22,11 +25,14 @@ internal static class TrainingBenchmark
         var peak = options.Double("peak-gflops", 300) * 1e9;
         var threads = options.Int("threads", Environment.ProcessorCount);
         var presets = (options.Get("presets") ?? "tiny,seed").Split(',');
+        var rounds = options.Int("rounds", 3);
         torch.set_num_threads(threads);
-        Console.WriteLine($"TinyGpt training benchmark: {threads} threads, {steps} timed steps after 1 warm-up step, MFU against {peak / 1e9:F0} GFLOP/s");
+        var pytorch = options.Has("no-pytorch") ? null : PyTorchRunner.Find(options.Get("python") ?? "/usr/bin/python3", threads);
+        Console.WriteLine($"TinyGpt training benchmark: {threads} threads, {steps} timed steps after 1 warm-up step, {rounds} interleaved rounds, MFU against {peak / 1e9:F0} GFLOP/s");
+        Console.WriteLine(pytorch is null ? "PyTorch: not found (install python3-torch, or give --python PATH)" : $"PyTorch: {pytorch.Description}");
         Console.WriteLine();
-        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare | evaluation tok/s | evaluation / Trainer |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare | evaluation tok/s | evaluation / Trainer | PyTorch tok/s | Trainer / PyTorch |");
+        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var preset in presets)
         {
             var (config, batch, context) = preset switch
@@ -38,21 +44,20 @@ internal static class TrainingBenchmark
             config = config with { Dropout = 0 };
             var tokens = new TokenArray(RandomTokens(config.VocabSize, (batch * (context + 1) * (steps + 2)) + 1));
 
-            // Alternate the two twice so drift of the machine's speed hits both alike.
-            double bare = 0, library = 0, evaluation = 0;
-            for (var round = 0; round < 2; round++)
+            // Interleaved rounds, so drift of the machine's speed hits every loop alike.
+            double bare = 0, library = 0, evaluation = 0, reference = 0;
+            for (var round = 0; round < rounds; round++)
             {
-                bare += BareLoop(config, tokens, batch, context, steps);
-                library += LibraryLoop(config, tokens, batch, context, steps);
-                evaluation += EvaluationLoop(config, tokens, batch, context);
+                bare += BareLoop(config, tokens, batch, context, steps) / rounds;
+                library += LibraryLoop(config, tokens, batch, context, steps) / rounds;
+                evaluation += EvaluationLoop(config, tokens, batch, context) / rounds;
+                reference += (pytorch?.TokensPerSecond(config, batch, context, steps) ?? 0) / rounds;
             }
 
-            bare /= 2;
-            library /= 2;
-            evaluation /= 2;
             using var probe = new GptModel(config);
             var flops = probe.TrainingFlopsPerToken(context);
-            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} | {evaluation:F0} | {evaluation / library:F2} |");
+            var versus = pytorch is null ? "- | -" : $"{reference:F0} | {library / reference:F2}x";
+            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} | {evaluation:F0} | {evaluation / library:F2} | {versus} |");
         }
 
         return 0;

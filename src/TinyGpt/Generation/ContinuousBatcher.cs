@@ -41,6 +41,9 @@ internal sealed class ContinuousBatcher
     public int LargestBatch => Volatile.Read(ref _largestBatch);
 
     /// <summary>Queues a generation of <paramref name="context"/> (already validated and cut to the context); read its tokens from the returned request, and dispose it to leave early.</summary>
+    /// <param name="context">The prompt, validated and cut to the context.</param>
+    /// <param name="options">The generation's options.</param>
+    /// <param name="cancellationToken">Cancels the generation.</param>
     public Request Submit(List<int> context, GenerationOptions options, CancellationToken cancellationToken) =>
         SubmitAll([(context, options)], cancellationToken)[0];
 

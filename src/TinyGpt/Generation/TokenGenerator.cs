@@ -174,13 +174,9 @@ public sealed class TokenGenerator
 
     private static async Task<int[]> Collect(ContinuousBatcher.Request request, CancellationToken cancellationToken)
     {
-        var tokens = new List<int>();
-        await foreach (var token in request.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
-        {
-            tokens.Add(token);
-        }
-
-        return [.. tokens];
+        // One wake-up for the whole row, not one per token (see Generate).
+        await request.Finished.WaitAsync(cancellationToken).ConfigureAwait(false);
+        return [.. Drain(request, cancellationToken)];
     }
 
     private IEnumerable<int> Blocking(List<int> context, GenerationOptions options, CancellationToken cancellationToken)
