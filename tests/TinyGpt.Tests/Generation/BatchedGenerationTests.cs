@@ -113,11 +113,12 @@ public class BatchedGenerationTests
     {
         using var model = new GptModel(Config, seed: 14);
         var generator = new TokenGenerator(model);
-        var longRun = new GenerationOptions { MaxNewTokens = 400, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        // Far more tokens than are read: the first row is still decoding whenever the second arrives.
+        var endless = new GenerationOptions { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
         var late = new GenerationOptions { MaxNewTokens = 10, Sampling = new SamplingOptions { Temperature = 0.9, Seed = 5 } };
         var first = new List<int>();
         int[]? joined = null;
-        await foreach (var token in generator.GenerateStreamingAsync([5, 6], longRun))
+        await foreach (var token in generator.GenerateStreamingAsync([5, 6], endless))
         {
             first.Add(token);
             if (first.Count == 20)
@@ -125,11 +126,16 @@ public class BatchedGenerationTests
                 joined = await generator.GenerateAsync([9, 9, 9], late);
                 generator.Batcher.LargestBatch.Should().Be(2, "the late request decoded beside the running one");
             }
+
+            if (first.Count == 60)
+            {
+                break;
+            }
         }
 
         var alone = new TokenGenerator(model) { UseKvCache = false };
         joined.Should().Equal(alone.Generate([9, 9, 9], late));
-        first.Should().Equal(alone.Generate([5, 6], longRun));
+        first.Should().Equal(alone.Generate([5, 6], endless with { MaxNewTokens = 60 }), "greedy decoding of 60 tokens is the first 60 of a longer run");
     }
 
     [Fact]
@@ -139,8 +145,8 @@ public class BatchedGenerationTests
         var generator = new TokenGenerator(model, maxBatchSize: 2);
         var options = new GenerationOptions { MaxNewTokens = 8, Sampling = new SamplingOptions { Temperature = 1.0, Seed = 3 } };
         var prompts = Enumerable.Range(1, 7).Select(i => (IReadOnlyList<int>)[i, i + 1]).ToArray();
-        var results = await Task.WhenAll(prompts.Select(p => Task.Run(() => generator.GenerateAsync(p, options))));
-        generator.Batcher.LargestBatch.Should().Be(2);
+        var results = await Task.WhenAll(prompts.Select(p => generator.GenerateAsync(p, options)));
+        generator.Batcher.LargestBatch.Should().Be(2, "seven requests queued at once fill both rows, and never more");
         var alone = new TokenGenerator(model) { UseKvCache = false };
         for (var i = 0; i < prompts.Length; i++)
         {
@@ -153,12 +159,13 @@ public class BatchedGenerationTests
     {
         using var model = new GptModel(Config, seed: 16);
         var generator = new TokenGenerator(model);
-        var options = new GenerationOptions { MaxNewTokens = 300, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        // Far more tokens than the test could wait for: only leaving ends these rows.
+        var endless = new GenerationOptions { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
         using var cts = new CancellationTokenSource();
         var cancelled = Task.Run(async () =>
         {
             var count = 0;
-            await foreach (var token in generator.GenerateStreamingAsync([1], options, cts.Token))
+            await foreach (var token in generator.GenerateStreamingAsync([1], endless, cts.Token))
             {
                 if (++count == 5)
                 {
@@ -168,17 +175,38 @@ public class BatchedGenerationTests
         });
         var abandoned = Task.Run(async () =>
         {
-            await foreach (var token in generator.GenerateStreamingAsync([2], options))
+            await foreach (var token in generator.GenerateStreamingAsync([2], endless))
             {
                 break;
             }
         });
-        var survivor = generator.GenerateAsync([3], options with { MaxNewTokens = 60 });
+        var survivor = generator.GenerateAsync([3], endless with { MaxNewTokens = 60 });
 
         await FluentActions.Awaiting(() => cancelled).Should().ThrowAsync<OperationCanceledException>();
         await abandoned;
-        (await survivor).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3], options with { MaxNewTokens = 60 }));
-        generator.Batcher.Steps.Should().BeLessThan(300, "rows that left stopped costing steps");
+        (await survivor).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3], endless with { MaxNewTokens = 60 }));
+
+        // Every caller is gone; once the loop has seen that, it takes no more steps.
+        await Task.Delay(200);
+        var steps = generator.Batcher.Steps;
+        await Task.Delay(200);
+        generator.Batcher.Steps.Should().Be(steps, "rows whose callers left stopped costing steps");
+    }
+
+    [Fact]
+    public async Task A_row_whose_step_fails_gets_the_error_and_later_requests_still_decode()
+    {
+        using var model = new GptModel(Config, seed: 18);
+        var generator = new TokenGenerator(model);
+        var options = new GenerationOptions { MaxNewTokens = 5, Sampling = SamplingOptions.Greedy };
+        // Past the checks a caller goes through: an id outside the vocabulary fails inside the loop.
+        using (var broken = generator.Batcher.Submit([3, 1000], options, CancellationToken.None))
+        {
+            var read = async () => await broken.Reader.ReadAllAsync().ToListAsync();
+            await read.Should().ThrowAsync<Exception>();
+        }
+
+        (await generator.GenerateAsync([3, 4], options)).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3, 4], options));
     }
 
     [Fact]

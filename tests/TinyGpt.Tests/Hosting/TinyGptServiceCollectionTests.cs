@@ -44,7 +44,8 @@ public class TinyGptServiceCollectionTests(TrainedRunFixture run) : IClassFixtur
             alone.Add((await chat.GetResponseAsync(prompt, chatOptions)).Text);
         }
 
-        var together = await Task.WhenAll(prompts.Select(p => Task.Run(() => chat.GetResponseAsync(p, chatOptions))));
+        // Started back to back on this thread: each call queues its request before it first waits.
+        var together = await Task.WhenAll(prompts.Select(p => chat.GetResponseAsync(p, chatOptions)));
 
         together.Select(r => r.Text).Should().Equal(alone);
         generator.Tokens.Batcher.LargestBatch.Should().BeGreaterThan(1, "requests that overlap share decoding steps");
