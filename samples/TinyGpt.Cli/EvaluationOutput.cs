@@ -34,28 +34,35 @@ internal static class EvaluationOutput
         AnsiConsole.Write(table);
     }
 
-    public static string Json(string split, TimedEvaluation evaluation, string model, TimedEvaluation? dynamic = null, DynamicEvaluationSettings? settings = null) => JsonSerializer.Serialize(new
+    public static string Json(string split, TimedEvaluation evaluation, string model, TimedEvaluation? dynamic = null, DynamicEvaluationSettings? settings = null)
     {
-        split,
-        model,
-        loss = evaluation.Result.Loss,
-        token_perplexity = evaluation.Result.TokenPerplexity,
-        word_perplexity = evaluation.Result.WordPerplexity,
-        bits_per_byte = evaluation.Result.BitsPerByte,
-        tokens = evaluation.Result.Tokens,
-        words = evaluation.Result.Words,
-        bytes = evaluation.Result.Bytes,
-        tokens_per_second = evaluation.TokensPerSecond,
-        dynamic = dynamic is null ? null : new
+        var root = new Dictionary<string, object?> { ["split"] = split, ["model"] = model };
+        Add(root, evaluation);
+        if (dynamic is not null)
         {
-            learning_rate = settings?.LearningRate,
-            decay = settings?.Decay,
-            loss = dynamic.Result.Loss,
-            token_perplexity = dynamic.Result.TokenPerplexity,
-            word_perplexity = dynamic.Result.WordPerplexity,
-            bits_per_byte = dynamic.Result.BitsPerByte,
-            tokens = dynamic.Result.Tokens,
-            tokens_per_second = dynamic.TokensPerSecond,
-        },
-    });
+            var adapted = new Dictionary<string, object?> { ["learning_rate"] = settings?.LearningRate, ["decay"] = settings?.Decay };
+            Add(adapted, dynamic);
+            root["dynamic"] = adapted;
+        }
+        else
+        {
+            root["dynamic"] = null;
+        }
+
+        return JsonSerializer.Serialize(root);
+    }
+
+    // The same fields, in the same order, for the static evaluation and the dynamic one.
+    private static void Add(Dictionary<string, object?> target, TimedEvaluation evaluation)
+    {
+        var result = evaluation.Result;
+        target["loss"] = result.Loss;
+        target["token_perplexity"] = result.TokenPerplexity;
+        target["word_perplexity"] = result.WordPerplexity;
+        target["bits_per_byte"] = result.BitsPerByte;
+        target["tokens"] = result.Tokens;
+        target["words"] = result.Words;
+        target["bytes"] = result.Bytes;
+        target["tokens_per_second"] = evaluation.TokensPerSecond;
+    }
 }

@@ -319,13 +319,10 @@ public sealed class Trainer
         return result;
     }
 
-    /// <summary>One optimizer step: forward and backward over the micro-batches, average gradients over the ranks, clip, update.</summary>
-    private (double LearningRate, double GradientNorm) TrainStep(TokenBatchSource batches, AdamW optimizer, GradientAverager averager, TrainingPlan plan, TrainingState state)
+    /// <summary>Forward and backward over one step's micro-batches, adding to the gradients; returns the mean loss on this rank.</summary>
+    private double ForwardBackward(TokenBatchSource batches)
     {
-        using var scope = NewDisposeScope();
         var accumulation = Options.GradientAccumulationSteps;
-        Model.train();
-        optimizer.ZeroGrad();
         double lossSum = 0;
         for (var micro = 0; micro < accumulation; micro++)
         {
@@ -348,8 +345,18 @@ public sealed class Trainer
             lossSum += loss.ToDouble();
         }
 
+        return lossSum / accumulation;
+    }
+
+    /// <summary>One optimizer step: forward and backward over the micro-batches, average gradients over the ranks, clip, update.</summary>
+    private (double LearningRate, double GradientNorm) TrainStep(TokenBatchSource batches, AdamW optimizer, GradientAverager averager, TrainingPlan plan, TrainingState state)
+    {
+        using var scope = NewDisposeScope();
+        Model.train();
+        optimizer.ZeroGrad();
+        var meanLoss = ForwardBackward(batches);
         averager.Average();
-        var stepLoss = AverageOverRanks(lossSum / accumulation);
+        var stepLoss = AverageOverRanks(meanLoss);
         if (!double.IsFinite(stepLoss))
         {
             throw new TrainingDivergedException(state.Step, stepLoss);
@@ -519,14 +526,7 @@ public sealed class Trainer
             using var scope = NewDisposeScope();
             var started = TimeProvider.GetTimestamp();
             Model.train();
-            for (var micro = 0; micro < Options.GradientAccumulationSteps; micro++)
-            {
-                var (input, target) = batches.NextBatch().ToTensors(Model.Device);
-                var logits = Model.forward(input);
-                var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
-                loss.backward();
-                _ = loss.ToDouble();
-            }
+            _ = ForwardBackward(batches);
 
             step = TimeProvider.GetElapsedTime(started).TotalSeconds;
             started = TimeProvider.GetTimestamp();
