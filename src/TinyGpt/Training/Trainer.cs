@@ -553,26 +553,26 @@ public sealed class Trainer
     /// <summary>Every rank plans with rank 0's measurements, so that all choose the same step count.</summary>
     private void AgreeOnMeasurements(TimeBudgetPlanner budget)
     {
-        if (Collective.WorldSize == 1)
+        // One rank keeps its own measurements as they are (adopting would count estimates as measured).
+        if (Collective.WorldSize > 1)
         {
-            return;
+            budget.Adopt(FromRankZero(budget.Measurements()));
         }
-
-        using var values = torch.tensor(budget.Measurements(), dtype: ScalarType.Float64);
-        Collective.Broadcast(values, 0);
-        budget.Adopt(values.data<double>().ToArray());
     }
 
-    private double AgreeOn(double value)
+    private double AgreeOn(double value) => FromRankZero([value])[0];
+
+    /// <summary>Rank 0's <paramref name="values"/> on every rank (with one rank, the values themselves).</summary>
+    private double[] FromRankZero(double[] values)
     {
         if (Collective.WorldSize == 1)
         {
-            return value;
+            return values;
         }
 
-        using var values = torch.tensor(new[] { value }, dtype: ScalarType.Float64);
-        Collective.Broadcast(values, 0);
-        return values.item<double>();
+        using var shared = torch.tensor(values, dtype: ScalarType.Float64);
+        Collective.Broadcast(shared, 0);
+        return shared.data<double>().ToArray();
     }
 
     private TokenBatchSource CreateBatches() => new(Data.Train, new TokenBatchSourceOptions

@@ -28,4 +28,27 @@ public sealed class CliTrainingUnderMpirunTests
         File.ReadLines(Path.Combine(run, "metrics.jsonl")).Count(line => line.Contains("\"type\":\"train\"", StringComparison.Ordinal))
             .Should().Be(6, "one metrics line per step, written by rank 0 alone");
     }
+
+    [Fact]
+    public void A_time_budget_under_mpirun_plans_one_step_count_for_every_rank_and_ends_in_time()
+    {
+        using var folder = new TemporaryFolder();
+        var corpus = folder.Sub("corpus.txt");
+        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog .\n", 400)));
+        var run = folder.Sub("run");
+        MpiRun.Cli(1, Timeout, "prepare", "--run", run, "--text", corpus, "--vocab-size", "300").ExitCode.Should().Be(0);
+
+        var train = MpiRun.Cli(2, Timeout, "train", "--run", run, "--preset", "tiny", "--context", "32", "--batch-size", "4", "--time-budget", "20s", "--eval-interval", "25", "--log-interval", "5", "--threads", "1");
+
+        // Ranks that planned different step counts would deadlock in a collective or end apart.
+        train.ExitCode.Should().Be(0, train.ToString());
+        var planned = System.Text.RegularExpressions.Regex.Match(train.Output, @"planned (\d+) steps");
+        planned.Success.Should().BeTrue(train.Output);
+        var finished = System.Text.RegularExpressions.Regex.Match(train.Output, @"the run took \S+ \(([\d.]+) % of it\) for (\d+) steps");
+        finished.Success.Should().BeTrue(train.Output);
+        double.Parse(finished.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture).Should().BeLessThanOrEqualTo(100, "the run ends within its budget");
+        var lastLogged = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Last(line => line.Contains("\"type\":\"train\"", StringComparison.Ordinal));
+        System.Text.RegularExpressions.Regex.Match(lastLogged, "\"step\":(\\d+)").Groups[1].Value
+            .Should().Be(finished.Groups[2].Value, "rank 0 logged every step the ranks agreed on, to the last");
+    }
 }
