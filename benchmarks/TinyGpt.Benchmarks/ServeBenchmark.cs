@@ -23,11 +23,13 @@ internal static class ServeBenchmark
         var perClient = options.Int("requests", 2);
         var preset = options.Get("preset") ?? "seed";
         var greedy = options.Has("greedy");
+        // Callers that wait for whole outputs (GenerateAsync) instead of streaming every token.
+        var whole = options.Has("whole");
         int[] clients = [.. (options.Get("clients") ?? "1,2,4,8,16").Split(',').Select(int.Parse)];
         torch.set_num_threads(threads);
         var config = preset == "tiny" ? GptConfig.Tiny with { VocabSize = 16_000 } : GptConfig.Seed;
         using var model = new GptModel(config, seed: 1);
-        Console.WriteLine($"TinyGpt serve benchmark: {preset} preset, {threads} threads, torch {torch.__version__}; each client sends {perClient} requests of {newTokens / 2}-{newTokens * 3 / 2} new tokens one after another (prompts of 4-40 tokens, {(greedy ? "greedy" : "seeded top-k 50")})");
+        Console.WriteLine($"TinyGpt serve benchmark: {preset} preset, {threads} threads, torch {torch.__version__}; each client sends {perClient} requests of {newTokens / 2}-{newTokens * 3 / 2} new tokens one after another (prompts of 4-40 tokens, {(greedy ? "greedy" : "seeded top-k 50")}, {(whole ? "whole outputs: TTFT columns show the time to the whole output" : "streamed")})");
         Console.WriteLine();
 
         if (options.Has("steps-only"))
@@ -77,7 +79,7 @@ internal static class ServeBenchmark
                 for (var k = 0; k < perClient; k++)
                 {
                     var index = (client * perClient) + k;
-                    results[index] = await Timed(served, index, requests[index]).ConfigureAwait(false);
+                    results[index] = whole ? await Whole(served, index, requests[index]).ConfigureAwait(false) : await Timed(served, index, requests[index]).ConfigureAwait(false);
                 }
             }))]);
             var seconds = clock.Elapsed.TotalSeconds;
@@ -147,6 +149,13 @@ internal static class ServeBenchmark
         var prompt = Enumerable.Range(0, 4 + random.Next(37)).Select(_ => random.Next(16_000)).ToArray();
         // Lengths from half to one and a half times the mean, so requests finish and join at different steps.
         return (prompt, new GenerationOptions { MaxNewTokens = (newTokens / 2) + random.Next(newTokens + 1), Sampling = greedy ? SamplingOptions.Greedy : new SamplingOptions { TopK = 50, Seed = 1000 + index } });
+    }
+
+    private static async Task<(int, int[], double, List<double>)> Whole(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request)
+    {
+        var watch = Stopwatch.StartNew();
+        var tokens = await generator.GenerateAsync(request.Prompt, request.Options).ConfigureAwait(false);
+        return (index, tokens, watch.Elapsed.TotalMilliseconds, []);
     }
 
     private static async Task<(int, int[], double, List<double>)> Timed(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request)

@@ -62,13 +62,14 @@ public sealed class TokenGenerator
     /// <exception cref="ArgumentException">The prompt is empty, holds ids outside the vocabulary, or does not fit the context under <see cref="ContextOverflow.Error"/>; or the options are invalid.</exception>
     public async Task<int[]> GenerateAsync(IReadOnlyList<int> prompt, GenerationOptions? options = null, CancellationToken cancellationToken = default)
     {
-        var tokens = new List<int>();
-        await foreach (var token in GenerateStreamingAsync(prompt, options, cancellationToken).ConfigureAwait(false))
+        var (context, valid) = Prepare(prompt, options);
+        if (!UseKvCache)
         {
-            tokens.Add(token);
+            return [.. Recompute(context, valid, cancellationToken)];
         }
 
-        return [.. tokens];
+        using var request = _batcher.Value.Submit(context, valid, cancellationToken);
+        return await Collect(request, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>Yields each generated token as soon as it is chosen; decoding runs on the generator's own thread, and cancellation or leaving the loop frees the request's row at the next step.</summary>
