@@ -27,6 +27,16 @@ public sealed record GenerationOptions : IValidatable
     /// <summary>How each token is chosen.</summary>
     public SamplingOptions Sampling { get; init; } = new();
 
+    /// <summary>Checks that a batch call got one options object per prompt.</summary>
+    internal static void EnsureOnePerPrompt(IReadOnlyList<GenerationOptions> options, int prompts)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (options.Count != prompts)
+        {
+            throw new ArgumentException($"Give one options object per prompt, or one for all: got {options.Count} options for {prompts} prompts.", nameof(options));
+        }
+    }
+
     /// <inheritdoc />
     public IReadOnlyList<string> Validate() => new Problems()
         .Require(MaxNewTokens >= 1, $"{nameof(MaxNewTokens)} must be at least 1 (got {MaxNewTokens}).")

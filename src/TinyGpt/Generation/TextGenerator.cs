@@ -110,11 +110,7 @@ public sealed class TextGenerator
     public async Task<string[]> GenerateBatchAsync(IReadOnlyList<string> prompts, IReadOnlyList<GenerationOptions> options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(prompts);
-        ArgumentNullException.ThrowIfNull(options);
-        if (options.Count != prompts.Count)
-        {
-            throw new ArgumentException($"Give one options object per prompt, or one for all: got {options.Count} options for {prompts.Count} prompts.", nameof(options));
-        }
+        GenerationOptions.EnsureOnePerPrompt(options, prompts.Count);
 
         // Every prompt is checked before any starts, so a bad one fails the call, not a row.
         for (var i = 0; i < prompts.Count; i++)

@@ -10,6 +10,9 @@ public class BatchedGenerationTests
 
     private static readonly IReadOnlyList<int>[] Prompts = [[1, 2, 3], [7], [4, 4, 9, 12, 30, 2, 8], [50, 3]];
 
+    // Far more tokens than a test reads or waits for: such a row ends only by leaving the batch.
+    private static readonly GenerationOptions Endless = new() { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+
     [Fact]
     public void A_batch_step_over_rows_of_different_lengths_gives_each_rows_lone_logits()
     {
@@ -69,11 +72,8 @@ public class BatchedGenerationTests
 
         var batched = await generator.GenerateBatchAsync(Prompts, options);
 
-        var reference = new TokenGenerator(model) { UseKvCache = false };
-        for (var i = 0; i < Prompts.Length; i++)
-        {
-            batched[i].Should().HaveCount(options[i].MaxNewTokens).And.Equal(reference.Generate(Prompts[i], options[i]), $"row {i} decodes as it would alone");
-        }
+        batched.Select(tokens => tokens.Length).Should().Equal(options.Select(o => o.MaxNewTokens));
+        EachIsItsLoneGeneration(model, Prompts, batched, i => options[i]);
 
         generator.Batcher.LargestBatch.Should().Be(Prompts.Length);
         generator.Batcher.Steps.Should().Be(options.Max(o => o.MaxNewTokens), "the rows share steps; the longest sets their number");
@@ -86,11 +86,7 @@ public class BatchedGenerationTests
         var options = new GenerationOptions { MaxNewTokens = 50, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
         var generator = new TokenGenerator(model);
         var batched = await generator.GenerateBatchAsync(Prompts, options);
-        var alone = new TokenGenerator(model) { UseKvCache = false };
-        for (var i = 0; i < Prompts.Length; i++)
-        {
-            batched[i].Should().Equal(alone.Generate(Prompts[i], options));
-        }
+        EachIsItsLoneGeneration(model, Prompts, batched, _ => options);
     }
 
     [Fact]
@@ -113,12 +109,11 @@ public class BatchedGenerationTests
     {
         using var model = new GptModel(Config, seed: 14);
         var generator = new TokenGenerator(model);
-        // Far more tokens than are read: the first row is still decoding whenever the second arrives.
-        var endless = new GenerationOptions { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        // Endless: the first row is still decoding whenever the second arrives.
         var late = new GenerationOptions { MaxNewTokens = 10, Sampling = new SamplingOptions { Temperature = 0.9, Seed = 5 } };
         var first = new List<int>();
         int[]? joined = null;
-        await foreach (var token in generator.GenerateStreamingAsync([5, 6], endless))
+        await foreach (var token in generator.GenerateStreamingAsync([5, 6], Endless))
         {
             first.Add(token);
             if (first.Count == 20)
@@ -135,7 +130,7 @@ public class BatchedGenerationTests
 
         var alone = new TokenGenerator(model) { UseKvCache = false };
         joined.Should().Equal(alone.Generate([9, 9, 9], late));
-        first.Should().Equal(alone.Generate([5, 6], endless with { MaxNewTokens = 60 }), "greedy decoding of 60 tokens is the first 60 of a longer run");
+        first.Should().Equal(alone.Generate([5, 6], Endless with { MaxNewTokens = 60 }), "greedy decoding of 60 tokens is the first 60 of a longer run");
     }
 
     [Fact]
@@ -147,11 +142,7 @@ public class BatchedGenerationTests
         var prompts = Enumerable.Range(1, 7).Select(i => (IReadOnlyList<int>)[i, i + 1]).ToArray();
         var results = await Task.WhenAll(prompts.Select(p => generator.GenerateAsync(p, options)));
         generator.Batcher.LargestBatch.Should().Be(2, "seven requests queued at once fill both rows, and never more");
-        var alone = new TokenGenerator(model) { UseKvCache = false };
-        for (var i = 0; i < prompts.Length; i++)
-        {
-            results[i].Should().Equal(alone.Generate(prompts[i], options));
-        }
+        EachIsItsLoneGeneration(model, prompts, results, _ => options);
     }
 
     [Fact]
@@ -159,13 +150,11 @@ public class BatchedGenerationTests
     {
         using var model = new GptModel(Config, seed: 16);
         var generator = new TokenGenerator(model);
-        // Far more tokens than the test could wait for: only leaving ends these rows.
-        var endless = new GenerationOptions { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
         using var cts = new CancellationTokenSource();
         var cancelled = Task.Run(async () =>
         {
             var count = 0;
-            await foreach (var token in generator.GenerateStreamingAsync([1], endless, cts.Token))
+            await foreach (var token in generator.GenerateStreamingAsync([1], Endless, cts.Token))
             {
                 if (++count == 5)
                 {
@@ -175,16 +164,16 @@ public class BatchedGenerationTests
         });
         var abandoned = Task.Run(async () =>
         {
-            await foreach (var token in generator.GenerateStreamingAsync([2], endless))
+            await foreach (var token in generator.GenerateStreamingAsync([2], Endless))
             {
                 break;
             }
         });
-        var survivor = generator.GenerateAsync([3], endless with { MaxNewTokens = 60 });
+        var survivor = generator.GenerateAsync([3], Endless with { MaxNewTokens = 60 });
 
         await FluentActions.Awaiting(() => cancelled).Should().ThrowAsync<OperationCanceledException>();
         await abandoned;
-        (await survivor).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3], endless with { MaxNewTokens = 60 }));
+        (await survivor).Should().Equal(new TokenGenerator(model) { UseKvCache = false }.Generate([3], Endless with { MaxNewTokens = 60 }));
 
         // Every caller is gone; once the loop has seen that, it takes no more steps.
         await Task.Delay(200);
@@ -219,5 +208,15 @@ public class BatchedGenerationTests
         var mismatched = () => generator.GenerateBatchAsync([[1, 2], [3]], [new GenerationOptions { MaxNewTokens = 5 }]);
         await mismatched.Should().ThrowAsync<ArgumentException>().WithMessage("*1 options for 2 prompts*");
         generator.Batcher.Steps.Should().Be(0);
+    }
+
+    // Checks each row against the uncached reference path, an independent implementation.
+    private static void EachIsItsLoneGeneration(GptModel model, IReadOnlyList<IReadOnlyList<int>> prompts, IReadOnlyList<int[]> results, Func<int, GenerationOptions> options)
+    {
+        var alone = new TokenGenerator(model) { UseKvCache = false };
+        for (var i = 0; i < prompts.Count; i++)
+        {
+            results[i].Should().Equal(alone.Generate(prompts[i], options(i)), $"row {i} decodes as it would alone");
+        }
     }
 }
