@@ -40,9 +40,10 @@ internal sealed class PyTorchRunner
         return string.IsNullOrEmpty(version) ? null : new PyTorchRunner(python, script, threads, coreType, version);
     }
 
-    public double TokensPerSecond(GptConfig config, int batch, int context, int steps)
+    /// <summary>Tokens/s of the PyTorch step; <paramref name="reuseFreedMemory"/> runs it with glibc's heap set as <see cref="TinyGpt.Torch.NativeHeap.GlibcTunables"/> sets it, for a like-for-like comparison.</summary>
+    public double TokensPerSecond(GptConfig config, int batch, int context, int steps, bool reuseFreedMemory)
     {
-        var output = Run(_python, [_script, "--vocab", Text(config.VocabSize), "--width", Text(config.EmbeddingSize), "--layers", Text(config.LayerCount), "--heads", Text(config.HeadCount), "--context", Text(context), "--batch", Text(batch), "--steps", Text(steps), "--threads", Text(_threads)], _threads, _coreType)
+        var output = Run(_python, [_script, "--vocab", Text(config.VocabSize), "--width", Text(config.EmbeddingSize), "--layers", Text(config.LayerCount), "--heads", Text(config.HeadCount), "--context", Text(context), "--batch", Text(batch), "--steps", Text(steps), "--threads", Text(_threads)], _threads, _coreType, reuseFreedMemory)
             ?? throw new InvalidOperationException("The PyTorch run failed; see its output above.");
         using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
         return json.RootElement.GetProperty("tokens_per_second").GetDouble();
@@ -50,7 +51,7 @@ internal sealed class PyTorchRunner
 
     private static string Text(int value) => value.ToString(CultureInfo.InvariantCulture);
 
-    private static string? Run(string python, string[] arguments, int threads, string coreType)
+    private static string? Run(string python, string[] arguments, int threads, string coreType, bool reuseFreedMemory = false)
     {
         var start = new ProcessStartInfo(python) { RedirectStandardOutput = true };
         foreach (var argument in arguments)
@@ -60,6 +61,10 @@ internal sealed class PyTorchRunner
 
         start.Environment["OPENBLAS_NUM_THREADS"] = Text(threads);
         start.Environment["OPENBLAS_CORETYPE"] = coreType;
+        if (reuseFreedMemory)
+        {
+            start.Environment["GLIBC_TUNABLES"] = TinyGpt.Torch.NativeHeap.GlibcTunables;
+        }
         using var process = Process.Start(start)!;
         var output = process.StandardOutput.ReadToEnd();
         process.WaitForExit();

@@ -64,8 +64,8 @@ internal static class ServeBenchmark
             alone[i] = [.. tokens];
         }
 
-        Console.WriteLine("| clients | requests | tokens | seconds | aggregate tok/s | vs 1 client | largest batch | TTFT p50 / p90 / max (ms) | joining TTFT p50 / max (ms) | TTFT bound (ms) | token interval p50 / p90 (ms) | equal to alone |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|");
+        Console.WriteLine("| clients | requests | tokens | seconds | aggregate tok/s | vs 1 client | largest batch | TTFT p50 / p90 / max (ms) | joining TTFT p50 / max (ms) | TTFT bound (ms) | token interval p50 / p90 (ms) | ms per step: forward / sample / hand-off / prefill / rest | equal to alone |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|");
         double? single = null;
         foreach (var count in clients)
         {
@@ -74,6 +74,7 @@ internal static class ServeBenchmark
             var results = new (int Index, int[] Tokens, double FirstMs, List<double> IntervalsMs)[count * perClient];
             var clock = Stopwatch.StartNew();
             var stepsBefore = served.Batcher.Steps;
+            var timingsBefore = served.Batcher.Timings;
             Task.WaitAll([.. Enumerable.Range(0, count).Select(client => Task.Run(async () =>
             {
                 for (var k = 0; k < perClient; k++)
@@ -95,7 +96,11 @@ internal static class ServeBenchmark
             var equal = results.All(r => r.Tokens.SequenceEqual(alone[r.Index]));
             // One prefill (the longest lone one measured) plus one step of this batch.
             var bound = prefills.Max() + stepMs;
-            Console.WriteLine($"| {count} | {results.Length} | {tokens} | {seconds:F2} | {rate:F0} | {rate / single:F2}x | {served.Batcher.LargestBatch} | {Percentile(ttft, 0.5):F0} / {Percentile(ttft, 0.9):F0} / {ttft[^1]:F0} | {Percentile(joining, 0.5):F0} / {(joining.Length > 0 ? joining[^1] : 0):F0} | {bound:F0} | {Percentile(intervals, 0.5):F1} / {Percentile(intervals, 0.9):F1} | {(equal ? "yes" : "NO")} |");
+            var timings = served.Batcher.Timings;
+            var perStep = new[] { timings.Forward - timingsBefore.Forward, timings.Sample - timingsBefore.Sample, timings.HandOff - timingsBefore.HandOff, timings.Prefill - timingsBefore.Prefill }
+                .Select(t => t.TotalMilliseconds / steps).ToArray();
+            var split = $"{perStep[0]:F1} / {perStep[1]:F1} / {perStep[2]:F1} / {perStep[3]:F1} / {stepMs - perStep.Sum():F1}";
+            Console.WriteLine($"| {count} | {results.Length} | {tokens} | {seconds:F2} | {rate:F0} | {rate / single:F2}x | {served.Batcher.LargestBatch} | {Percentile(ttft, 0.5):F0} / {Percentile(ttft, 0.9):F0} / {ttft[^1]:F0} | {Percentile(joining, 0.5):F0} / {(joining.Length > 0 ? joining[^1] : 0):F0} | {bound:F0} | {Percentile(intervals, 0.5):F1} / {Percentile(intervals, 0.9):F1} | {split} | {(equal ? "yes" : "NO")} |");
         }
 
         return 0;

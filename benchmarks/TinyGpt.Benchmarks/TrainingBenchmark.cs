@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TinyGpt.Modeling;
 using TinyGpt.Tokens;
+using TinyGpt.Torch;
 using TinyGpt.Training;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -24,19 +25,29 @@ internal static class TrainingBenchmark
         var steps = options.Int("steps", 10);
         var peak = options.Double("peak-gflops", 300) * 1e9;
         var threads = options.Int("threads", Environment.ProcessorCount);
-        var presets = (options.Get("presets") ?? "tiny,seed").Split(',');
+        var presets = (options.Get("presets") ?? "main,tiny,seed").Split(',');
         var rounds = options.Int("rounds", 3);
+        var heaps = (options.Get("heap") ?? "default,reuse").Split(',');
+        if (heaps.FirstOrDefault(heap => heap is not ("default" or "reuse")) is { } unknown)
+        {
+            Console.Error.WriteLine($"--heap takes default, reuse or both comma-separated (got '{unknown}').");
+            return 2;
+        }
+
         torch.set_num_threads(threads);
         var pytorch = options.Has("no-pytorch") ? null : PyTorchRunner.Find(options.Get("python") ?? "/usr/bin/python3", threads);
         Console.WriteLine($"TinyGpt training benchmark: {threads} threads, {steps} timed steps after 1 warm-up step, {rounds} interleaved rounds, MFU against {peak / 1e9:F0} GFLOP/s");
         Console.WriteLine(pytorch is null ? "PyTorch: not found (install python3-torch, or give --python PATH)" : $"PyTorch: {pytorch.Description}");
+        Console.WriteLine("heap: default = glibc's thresholds (large blocks mapped and unmapped each time); reuse = freed memory kept, what tinygpt runs with (NativeHeap.GlibcTunables; PyTorch gets the same through GLIBC_TUNABLES)");
         Console.WriteLine();
-        Console.WriteLine("| preset | batch x context | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare | evaluation tok/s | evaluation / Trainer | PyTorch tok/s | Trainer / PyTorch |");
-        Console.WriteLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+        Console.WriteLine("| preset | batch x context | heap | bare loop tok/s | bare MFU | TinyGpt Trainer tok/s | Trainer MFU | Trainer / bare | Trainer / default heap | evaluation tok/s | evaluation / Trainer | PyTorch tok/s | Trainer / PyTorch |");
+        Console.WriteLine("|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var preset in presets)
         {
             var (config, batch, context) = preset switch
             {
+                // The main job's model: what `tinygpt` with no command trains (8k BPE).
+                "main" => (GptConfig.Tiny with { VocabSize = 8_000 }, 16, 128),
                 "tiny" => (GptConfig.Tiny with { VocabSize = 16_000 }, 16, 128),
                 "small" => (GptConfig.Small with { VocabSize = 16_000 }, 16, 256),
                 _ => (GptConfig.Seed with { ContextLength = 256 }, 16, 256),
@@ -44,23 +55,43 @@ internal static class TrainingBenchmark
             config = config with { Dropout = 0 };
             var tokens = new TokenArray(RandomTokens(config.VocabSize, (batch * (context + 1) * (steps + 2)) + 1));
 
-            // Interleaved rounds, so drift of the machine's speed hits every loop alike.
-            double bare = 0, library = 0, evaluation = 0, reference = 0;
+            // Interleaved rounds (and heap settings within a round), so drift of the machine's speed hits every loop alike.
+            var results = heaps.ToDictionary(heap => heap, _ => new double[4]);
             for (var round = 0; round < rounds; round++)
             {
-                bare += BareLoop(config, tokens, batch, context, steps) / rounds;
-                library += LibraryLoop(config, tokens, batch, context, steps) / rounds;
-                evaluation += EvaluationLoop(config, tokens, batch, context) / rounds;
-                reference += (pytorch?.TokensPerSecond(config, batch, context, steps) ?? 0) / rounds;
+                foreach (var heap in heaps)
+                {
+                    UseHeap(heap);
+                    var sums = results[heap];
+                    sums[0] += BareLoop(config, tokens, batch, context, steps) / rounds;
+                    sums[1] += LibraryLoop(config, tokens, batch, context, steps) / rounds;
+                    sums[2] += EvaluationLoop(config, tokens, batch, context) / rounds;
+                    sums[3] += (pytorch?.TokensPerSecond(config, batch, context, steps, reuseFreedMemory: heap == "reuse") ?? 0) / rounds;
+                }
             }
 
             using var probe = new GptModel(config);
             var flops = probe.TrainingFlopsPerToken(context);
-            var versus = pytorch is null ? "- | -" : $"{reference:F0} | {library / reference:F2}x";
-            Console.WriteLine($"| {preset} | {batch} x {context} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} | {evaluation:F0} | {evaluation / library:F2} | {versus} |");
+            var baseline = results[heaps[0]][1];
+            foreach (var heap in heaps)
+            {
+                var (bare, library, evaluation, reference) = (results[heap][0], results[heap][1], results[heap][2], results[heap][3]);
+                var versus = pytorch is null ? "- | -" : $"{reference:F0} | {library / reference:F2}x";
+                Console.WriteLine($"| {preset} | {batch} x {context} | {heap} | {bare:F0} | {bare * flops / peak:P1} | {library:F0} | {library * flops / peak:P1} | {library / bare:F3} | {library / baseline:F2}x | {evaluation:F0} | {evaluation / library:F2} | {versus} |");
+            }
         }
 
+        UseHeap("reuse");
         return 0;
+    }
+
+    private static void UseHeap(string heap)
+    {
+        // The loops run on this (the main) thread, whose arena follows mallopt at once; see NativeHeap.
+        if (!NativeHeap.SetMainArenaReuse(heap == "reuse"))
+        {
+            Console.WriteLine($"(heap '{heap}' could not be set here: the C library is not glibc)");
+        }
     }
 
     private static int[] RandomTokens(int vocab, int count)

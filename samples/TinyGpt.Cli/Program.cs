@@ -4,6 +4,12 @@ using Spectre.Console;
 using TinyGpt.Cli;
 using TinyGpt.Cli.Commands;
 using TinyGpt.Distributed.Launch;
+using TinyGpt.Torch;
+
+// First of all, before other threads start: restart in place with glibc's heap set to keep freed
+// tensors' memory for the next step instead of page-faulting it in again (NativeHeap; 1.2-1.5x
+// faster training). TINYGPT_NATIVE_HEAP=default keeps glibc's defaults.
+NativeHeap.RestartToReuseFreedMemory();
 
 // Under mpirun or srun the ranks' output is a pseudo-terminal relayed into logs: make .NET and
 // Spectre.Console treat it as the plain text it ends up as (no terminal set-up codes, no colour).

@@ -23,10 +23,13 @@ internal static class CliRunner
 
     public static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, params string[] args) => Run(timeout, unprivileged: false, args);
 
+    /// <summary>As <see cref="Run(TimeSpan, string[])"/>, with <paramref name="environment"/> added to the child's environment.</summary>
+    public static (int ExitCode, string Output, string Error) RunWith(IReadOnlyDictionary<string, string> environment, TimeSpan timeout, params string[] args) => Run(timeout, unprivileged: false, args, environment);
+
     /// <summary>As <see cref="Run(TimeSpan, string[])"/>, as the unprivileged user <c>nobody</c> when the tests run as root (so that file permissions apply).</summary>
     public static (int ExitCode, string Output, string Error) RunUnprivileged(TimeSpan timeout, params string[] args) => Run(timeout, unprivileged: Environment.UserName == "root", args);
 
-    private static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, bool unprivileged, string[] args)
+    private static (int ExitCode, string Output, string Error) Run(TimeSpan timeout, bool unprivileged, string[] args, IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo(unprivileged ? "setpriv" : "dotnet")
         {
@@ -52,6 +55,11 @@ internal static class CliRunner
         }
 
         start.Environment["NO_COLOR"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        {
+            start.Environment[name] = value;
+        }
+
         using var process = Process.Start(start)!;
         var output = new StringBuilder();
         var error = new StringBuilder();

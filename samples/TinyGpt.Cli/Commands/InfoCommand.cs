@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Runtime.InteropServices;
+using TinyGpt.Torch;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -21,6 +22,7 @@ internal static class InfoCommand
             Console.WriteLine($"TorchSharp {typeof(torch).Assembly.GetName().Version}, libtorch {torch.__version__}");
             Console.WriteLine($".NET {RuntimeInformation.FrameworkDescription} on {RuntimeInformation.OSDescription} ({RuntimeInformation.ProcessArchitecture})");
             Console.WriteLine($"CPU threads: {torch.get_num_threads()}; CUDA available: {torch.cuda.is_available()}");
+            Console.WriteLine($"native heap: {(NativeHeap.ReusesFreedMemory ? "reuses freed memory (GLIBC_TUNABLES)" : "the C library's defaults")}");
             Console.WriteLine($"matmul check: {(ok ? "ok" : "WRONG RESULT")}");
             return Task.FromResult(ok ? 0 : 1);
         }));

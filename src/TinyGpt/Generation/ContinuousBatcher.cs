@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using TinyGpt.Modeling;
 using static TorchSharp.torch;
@@ -28,6 +29,10 @@ internal sealed class ContinuousBatcher
     private bool _running;
     private long _steps;
     private int _largestBatch;
+    private long _prefillTicks;
+    private long _forwardTicks;
+    private long _sampleTicks;
+    private long _handOffTicks;
 
     public ContinuousBatcher(GptModel model, int maxBatchSize, bool decodeLayout)
     {
@@ -39,6 +44,13 @@ internal sealed class ContinuousBatcher
 
     /// <summary>Most rows one step has decoded (for tests and benchmarks).</summary>
     public int LargestBatch => Volatile.Read(ref _largestBatch);
+
+    /// <summary>Where the loop's time went so far: prefills, batched forward passes, sampling, and handing tokens to callers (for benchmarks).</summary>
+    public (TimeSpan Prefill, TimeSpan Forward, TimeSpan Sample, TimeSpan HandOff) Timings => (
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _prefillTicks)),
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _forwardTicks)),
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _sampleTicks)),
+        Stopwatch.GetElapsedTime(0, Interlocked.Read(ref _handOffTicks)));
 
     /// <summary>Queues a generation of <paramref name="context"/> (already validated and cut to the context); read its tokens from the returned request, and dispose it to leave early.</summary>
     /// <param name="context">The prompt, validated and cut to the context.</param>
@@ -159,6 +171,7 @@ internal sealed class ContinuousBatcher
     // next batched step, which gives its logits (what a lone prefill's last position would give).
     private void Prefill(BatchedKvCache cache, Request request)
     {
+        var start = Stopwatch.GetTimestamp();
         cache.ResetRow(request.Row);
         using var rowCache = cache.Row(request.Row);
         if (request.Tokens.Count > 1)
@@ -170,20 +183,28 @@ internal sealed class ContinuousBatcher
 
         cache.CompletePrefill(request.Row, rowCache);
         request.NeedsPrefill = false;
+        Interlocked.Add(ref _prefillTicks, Stopwatch.GetTimestamp() - start);
     }
 
     private void Step(BatchedKvCache cache, List<Request> rows)
     {
         using var scope = NewDisposeScope();
+        var start = Stopwatch.GetTimestamp();
         var inputs = rows.Select(r => (long)r.Tokens[^1]).ToArray();
         var logits = _model.DecodeStep(tensor(inputs, [inputs.Length, 1], device: _model.Device), cache);
         Interlocked.Increment(ref _steps);
         Volatile.Write(ref _largestBatch, Math.Max(_largestBatch, rows.Count));
+        var forwarded = Stopwatch.GetTimestamp();
         var chosen = Sampler.SampleRows(logits.squeeze(1), [.. rows.Select(r => r.Sampler)], [.. rows.Select(r => r.History)]);
+        var sampled = Stopwatch.GetTimestamp();
         for (var row = 0; row < rows.Count; row++)
         {
             rows[row].Accept(chosen[row]);
         }
+
+        Interlocked.Add(ref _forwardTicks, forwarded - start);
+        Interlocked.Add(ref _sampleTicks, sampled - forwarded);
+        Interlocked.Add(ref _handOffTicks, Stopwatch.GetTimestamp() - sampled);
     }
 
     // Drops finished rows; the cache moves its last row into each freed index, and so does the list.
