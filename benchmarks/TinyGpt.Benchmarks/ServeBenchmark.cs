@@ -20,7 +20,7 @@ internal static class ServeBenchmark
         var options = new BenchmarkArguments(args);
         var threads = options.Int("threads", Environment.ProcessorCount);
         var newTokens = options.Int("new-tokens", 64);
-        var perClient = options.Int("requests", 2);
+        var perClient = options.Int("requests", 4);
         var preset = options.Get("preset") ?? "seed";
         var greedy = options.Has("greedy");
         // Callers that wait for whole outputs (GenerateAsync) instead of streaming every token.
@@ -64,14 +64,15 @@ internal static class ServeBenchmark
             alone[i] = [.. tokens];
         }
 
-        Console.WriteLine("| clients | requests | tokens | seconds | aggregate tok/s | vs 1 client | largest batch | TTFT p50 / p90 / max (ms) | joining TTFT p50 / max (ms) | TTFT bound (ms) | token interval p50 / p90 (ms) | ms per step: forward / sample / hand-off / prefill / rest | equal to alone |");
-        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|");
+        Console.WriteLine("| clients | requests | tokens | seconds | aggregate tok/s | vs 1 client | steady tok/s | steady vs 1 client | largest batch | TTFT p50 / p90 / max (ms) | joining TTFT p50 / max (ms) | TTFT bound (ms) | token interval p50 / p90 (ms) | ms per step: forward / sample / hand-off / prefill / rest | equal to alone |");
+        Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|---:|---|---|---|");
         double? single = null;
+        double? singleSteady = null;
         foreach (var count in clients)
         {
             var served = new TokenGenerator(model, maxBatchSize: count);
             served.Generate([0, 1, 2], new GenerationOptions { MaxNewTokens = 4 });
-            var results = new (int Index, int[] Tokens, double FirstMs, List<double> IntervalsMs)[count * perClient];
+            var results = new (int Index, int[] Tokens, double FirstMs, List<double> IntervalsMs, double[] ArrivalsMs)[count * perClient];
             var clock = Stopwatch.StartNew();
             var stepsBefore = served.Batcher.Steps;
             var timingsBefore = served.Batcher.Timings;
@@ -80,7 +81,7 @@ internal static class ServeBenchmark
                 for (var k = 0; k < perClient; k++)
                 {
                     var index = (client * perClient) + k;
-                    results[index] = whole ? await Whole(served, index, requests[index]).ConfigureAwait(false) : await Timed(served, index, requests[index]).ConfigureAwait(false);
+                    results[index] = whole ? await Whole(served, index, requests[index], clock).ConfigureAwait(false) : await Timed(served, index, requests[index], clock).ConfigureAwait(false);
                 }
             }))]);
             var seconds = clock.Elapsed.TotalSeconds;
@@ -99,8 +100,10 @@ internal static class ServeBenchmark
             var timings = served.Batcher.Timings;
             var perStep = new[] { timings.Forward - timingsBefore.Forward, timings.Sample - timingsBefore.Sample, timings.HandOff - timingsBefore.HandOff, timings.Prefill - timingsBefore.Prefill }
                 .Select(t => t.TotalMilliseconds / steps).ToArray();
+            var steady = SteadyRate(results, count, perClient);
+            singleSteady ??= steady;
             var split = $"{perStep[0]:F1} / {perStep[1]:F1} / {perStep[2]:F1} / {perStep[3]:F1} / {stepMs - perStep.Sum():F1}";
-            Console.WriteLine($"| {count} | {results.Length} | {tokens} | {seconds:F2} | {rate:F0} | {rate / single:F2}x | {served.Batcher.LargestBatch} | {Percentile(ttft, 0.5):F0} / {Percentile(ttft, 0.9):F0} / {ttft[^1]:F0} | {Percentile(joining, 0.5):F0} / {(joining.Length > 0 ? joining[^1] : 0):F0} | {bound:F0} | {Percentile(intervals, 0.5):F1} / {Percentile(intervals, 0.9):F1} | {split} | {(equal ? "yes" : "NO")} |");
+            Console.WriteLine($"| {count} | {results.Length} | {tokens} | {seconds:F2} | {rate:F0} | {rate / single:F2}x | {steady:F0} | {steady / singleSteady:F2}x | {served.Batcher.LargestBatch} | {Percentile(ttft, 0.5):F0} / {Percentile(ttft, 0.9):F0} / {ttft[^1]:F0} | {Percentile(joining, 0.5):F0} / {(joining.Length > 0 ? joining[^1] : 0):F0} | {bound:F0} | {Percentile(intervals, 0.5):F1} / {Percentile(intervals, 0.9):F1} | {split} | {(equal ? "yes" : "NO")} |");
         }
 
         return 0;
@@ -156,18 +159,20 @@ internal static class ServeBenchmark
         return (prompt, new GenerationOptions { MaxNewTokens = (newTokens / 2) + random.Next(newTokens + 1), Sampling = greedy ? SamplingOptions.Greedy : new SamplingOptions { TopK = 50, Seed = 1000 + index } });
     }
 
-    private static async Task<(int, int[], double, List<double>)> Whole(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request)
+    private static async Task<(int, int[], double, List<double>, double[])> Whole(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request, Stopwatch clock)
     {
         var watch = Stopwatch.StartNew();
         var tokens = await generator.GenerateAsync(request.Prompt, request.Options).ConfigureAwait(false);
-        return (index, tokens, watch.Elapsed.TotalMilliseconds, []);
+        var done = clock.Elapsed.TotalMilliseconds;
+        return (index, tokens, watch.Elapsed.TotalMilliseconds, [], [.. tokens.Select(_ => done)]);
     }
 
-    private static async Task<(int, int[], double, List<double>)> Timed(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request)
+    private static async Task<(int, int[], double, List<double>, double[])> Timed(TokenGenerator generator, int index, (IReadOnlyList<int> Prompt, GenerationOptions Options) request, Stopwatch clock)
     {
         var watch = Stopwatch.StartNew();
         var tokens = new List<int>();
         var intervals = new List<double>();
+        var arrivals = new List<double>();
         double first = 0, last = 0;
         await foreach (var token in generator.GenerateStreamingAsync(request.Prompt, request.Options).ConfigureAwait(false))
         {
@@ -183,9 +188,22 @@ internal static class ServeBenchmark
 
             last = now;
             tokens.Add(token);
+            arrivals.Add(clock.Elapsed.TotalMilliseconds);
         }
 
-        return (index, [.. tokens], first, intervals);
+        return (index, [.. tokens], first, intervals, [.. arrivals]);
+    }
+
+    // Tokens/s while every client had a request in flight: from the moment the last client got its
+    // first token to the moment the first client got its last, so neither the start (all prompts
+    // at once) nor the drain (fewer and fewer rows) counts; the goal is about N concurrent requests.
+    private static double SteadyRate((int Index, int[] Tokens, double FirstMs, List<double> IntervalsMs, double[] ArrivalsMs)[] results, int clients, int perClient)
+    {
+        var byClient = Enumerable.Range(0, clients).Select(c => results.Skip(c * perClient).Take(perClient).ToArray()).ToArray();
+        var start = byClient.Max(c => c[0].ArrivalsMs.Length > 0 ? c[0].ArrivalsMs[0] : 0);
+        var end = byClient.Min(c => c[^1].ArrivalsMs.Length > 0 ? c[^1].ArrivalsMs[^1] : 0);
+        var tokens = results.Sum(r => r.ArrivalsMs.Count(t => t > start && t <= end));
+        return end > start ? tokens * 1000 / (end - start) : 0;
     }
 
     private static double Percentile(double[] sorted, double p) => sorted.Length == 0 ? 0 : sorted[(int)Math.Min(sorted.Length - 1, Math.Floor(p * sorted.Length))];
