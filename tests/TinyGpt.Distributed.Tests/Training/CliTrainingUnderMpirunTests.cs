@@ -12,7 +12,7 @@ public sealed class CliTrainingUnderMpirunTests
     public void Tinygpt_train_under_mpirun_trains_data_parallel_and_only_rank_0_writes()
     {
         using var folder = new TemporaryFolder();
-        var run = PreparedRun(folder);
+        var run = PreparedCliRun.In(folder, Timeout);
 
         var train = MpiRun.Cli(2, Timeout, "train", "--run", run, "--preset", "tiny", "--context", "32", "--batch-size", "4", "--max-steps", "6", "--eval-interval", "3", "--log-interval", "1", "--threads", "1");
         train.ExitCode.Should().Be(0, train.ToString());
@@ -28,7 +28,7 @@ public sealed class CliTrainingUnderMpirunTests
     public void A_time_budget_under_mpirun_plans_one_step_count_for_every_rank_and_ends_in_time()
     {
         using var folder = new TemporaryFolder();
-        var run = PreparedRun(folder);
+        var run = PreparedCliRun.In(folder, Timeout);
 
         var train = MpiRun.Cli(2, Timeout, "train", "--run", run, "--preset", "tiny", "--context", "32", "--batch-size", "4", "--time-budget", "20s", "--eval-interval", "25", "--log-interval", "5", "--threads", "1");
 
@@ -42,16 +42,5 @@ public sealed class CliTrainingUnderMpirunTests
         var lastLogged = File.ReadLines(Path.Combine(run, "metrics.jsonl")).Last(line => line.Contains("\"type\":\"train\"", StringComparison.Ordinal));
         System.Text.RegularExpressions.Regex.Match(lastLogged, "\"step\":(\\d+)").Groups[1].Value
             .Should().Be(finished.Groups[2].Value, "rank 0 logged every step the ranks agreed on, to the last");
-    }
-
-    // A run folder prepared from a small repeated corpus, as 'tinygpt prepare --text' makes it.
-    private static string PreparedRun(TemporaryFolder folder)
-    {
-        var corpus = folder.Sub("corpus.txt");
-        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog .\n", 400)));
-        var run = folder.Sub("run");
-        var prepare = MpiRun.Cli(1, Timeout, "prepare", "--run", run, "--text", corpus, "--vocab-size", "300");
-        prepare.ExitCode.Should().Be(0, prepare.ToString());
-        return run;
     }
 }

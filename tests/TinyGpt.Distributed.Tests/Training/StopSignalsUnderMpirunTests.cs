@@ -21,7 +21,7 @@ public sealed partial class StopSignalsUnderMpirunTests
     public void Sigusr1_stops_every_rank_at_the_same_step_and_rank_0_saves_it()
     {
         using var folder = new TemporaryFolder();
-        var run = Prepare(folder);
+        var run = PreparedCliRun.In(folder, Timeout);
         using (var job = MpiRun.StartCli(2, [], Train(run, "100000")))
         {
             job.WaitForLine(line => line.Contains("step 5/", StringComparison.Ordinal), Timeout);
@@ -45,7 +45,7 @@ public sealed partial class StopSignalsUnderMpirunTests
     public void Ctrl_c_on_mpirun_lets_the_ranks_stop_together_and_save_before_mpirun_ends_the_job()
     {
         using var folder = new TemporaryFolder();
-        var run = Prepare(folder);
+        var run = PreparedCliRun.In(folder, Timeout);
         // Open MPI's default gives the ranks 1 s; a larger model would need more.
         using var job = MpiRun.StartCli(2, ["--mca", "odls_base_sigkill_timeout", "5"], Train(run, "100000"));
         var logged = job.WaitForLine(line => line.Contains("step 5/", StringComparison.Ordinal), Timeout);
@@ -58,16 +58,6 @@ public sealed partial class StopSignalsUnderMpirunTests
         CheckpointStore.ReadState(latest!).Step.Should().BeGreaterThanOrEqualTo(5, logged);
         using var model = CheckpointStore.LoadModel(latest!);
         model.Should().NotBeNull("the checkpoint is complete");
-    }
-
-    private static string Prepare(TemporaryFolder folder)
-    {
-        var corpus = folder.Sub("corpus.txt");
-        File.WriteAllText(corpus, string.Concat(Enumerable.Repeat("the quick brown fox jumps over the lazy dog .\n", 400)));
-        var run = folder.Sub("run");
-        var prepare = MpiRun.Cli(1, Timeout, "prepare", "--run", run, "--text", corpus, "--vocab-size", "300");
-        prepare.ExitCode.Should().Be(0, prepare.ToString());
-        return run;
     }
 
     private static string[] Train(string run, string steps, params string[] more) =>
