@@ -14,7 +14,10 @@ namespace TinyGpt.Cli;
 /// </summary>
 internal static partial class CliOptions
 {
-    public static Option<string> Preset(string defaultValue = "tiny") => Choice("--preset", "Model size.", defaultValue, Enum.GetNames<GptPreset>().Select(n => n.ToLowerInvariant()));
+    public static Option<string> Preset(string defaultValue = "tiny") => Choice("--preset", "Model size; auto chooses one for the --time-budget by timing training steps.", defaultValue, [.. Enum.GetNames<GptPreset>().Select(n => n.ToLowerInvariant()), Auto]);
+
+    /// <summary>The <c>--preset</c> value that lets <see cref="Training.AutoPreset"/> choose.</summary>
+    public const string Auto = "auto";
 
     public static Option<string> Dataset() => Choice("--dataset", "WikiText variant to download (or to check a --data-dir against).", WikiTextDataset.WikiText2Raw.ShortName, WikiTextDataset.BuiltIn.Select(d => d.ShortName));
 
@@ -45,7 +48,8 @@ internal static partial class CliOptions
         return option;
     }
 
-    public static GptPreset ToPreset(string value) => Enum.Parse<GptPreset>(value, ignoreCase: true);
+    /// <summary>The preset named, or null for <see cref="Auto"/>.</summary>
+    public static GptPreset? ToPreset(string value) => value.Equals(Auto, StringComparison.OrdinalIgnoreCase) ? null : Enum.Parse<GptPreset>(value, ignoreCase: true);
 
     public static BatchOrder ToBatchOrder(string value) => value.Equals("random-offsets", StringComparison.OrdinalIgnoreCase) ? Tokens.BatchOrder.RandomOffsets : Tokens.BatchOrder.ShuffledEpochs;
 

@@ -12,7 +12,8 @@ internal sealed record TrainSettings
 {
     public required string Run { get; init; }
 
-    public GptPreset Preset { get; init; } = GptPreset.Tiny;
+    /// <summary>The model size; null lets <see cref="AutoPreset"/> choose one for <see cref="TimeBudget"/>.</summary>
+    public GptPreset? Preset { get; init; } = GptPreset.Tiny;
 
     public int? MaxSteps { get; init; }
 
@@ -101,11 +102,14 @@ internal sealed record TrainSettings
 
     /// <summary>
     /// The model to train: a resumed run's own configuration (its <c>config.json</c>), or the preset
-    /// with the overrides given, sized to the run's tokenizer. Validated.
+    /// with the overrides given, sized to the run's tokenizer. Validated. With <c>--preset auto</c>
+    /// the preset is chosen by timing training steps on this machine (<see cref="AutoPreset"/>),
+    /// and <paramref name="chosen"/> hears the choice.
     /// </summary>
-    /// <exception cref="ArgumentException">The shape is invalid, or a resumed run was given model options that contradict it.</exception>
-    public GptConfig ResolveConfig(RunFolder run)
+    /// <exception cref="ArgumentException">The shape is invalid, or a resumed run was given model options that contradict it, or auto was asked for without a time budget.</exception>
+    public GptConfig ResolveConfig(RunFolder run, ICollective? collective = null, Action<AutoPresetChoice>? chosen = null)
     {
+        ArgumentNullException.ThrowIfNull(run);
         if (InitFrom is not null && !(Resume && run.ReadConfig() is not null))
         {
             var shapeFlags = ModelFlagsGiven.Where(f => f is not "--dropout" and not "--context").ToList();
@@ -118,15 +122,29 @@ internal sealed record TrainSettings
             return (pretrained with { Dropout = Dropout ?? pretrained.Dropout }).EnsureValid();
         }
 
-        var requested = (GptConfig.FromPreset(Preset) with { VocabSize = run.Tokenizer.VocabSize }) with
+        var saved = Resume ? run.ReadConfig() : null;
+        if (Preset is not { } preset)
         {
-            ContextLength = Context ?? GptConfig.FromPreset(Preset).ContextLength,
-            Dropout = Dropout ?? GptConfig.FromPreset(Preset).Dropout,
-            EmbeddingSize = Width ?? GptConfig.FromPreset(Preset).EmbeddingSize,
-            LayerCount = Layers ?? GptConfig.FromPreset(Preset).LayerCount,
-            HeadCount = Heads ?? GptConfig.FromPreset(Preset).HeadCount,
+            CheckAuto();
+            if (saved is not null)
+            {
+                return saved.EnsureValid(); // the resumed run keeps the model auto chose when it started
+            }
+
+            var splitTokens = run.GetSplit(run.Manifest.TrainSplit).Tokens;
+            var sequencesPerStep = (long)BatchSize * GradAccum * (collective?.WorldSize ?? 1);
+            var choice = AutoPreset.Choose(p => Shape(p, run), splitTokens, TimeBudget!.Value, sequencesPerStep, BatchSize, collective);
+            chosen?.Invoke(choice);
+            return choice.Config.EnsureValid();
+        }
+
+        var requested = Shape(preset, run) with
+        {
+            EmbeddingSize = Width ?? GptConfig.FromPreset(preset).EmbeddingSize,
+            LayerCount = Layers ?? GptConfig.FromPreset(preset).LayerCount,
+            HeadCount = Heads ?? GptConfig.FromPreset(preset).HeadCount,
         };
-        if (Resume && run.ReadConfig() is { } saved)
+        if (saved is not null)
         {
             if (ModelFlagsGiven.Count > 0 && saved != requested)
             {
@@ -138,6 +156,40 @@ internal sealed record TrainSettings
 
         return requested.EnsureValid();
     }
+
+    /// <summary>Refuses <c>--preset auto</c> combinations that cannot work, before anything is measured or written.</summary>
+    /// <exception cref="ArgumentException">No time budget, or a shape option that would contradict the choice.</exception>
+    public void CheckAuto()
+    {
+        if (Preset is not null)
+        {
+            return;
+        }
+
+        if (TimeBudget is null)
+        {
+            throw new ArgumentException("--preset auto chooses the model for a time budget: add --time-budget (for example 20m), or name a preset (tiny, small, seed).");
+        }
+
+        var shapeFlags = ModelFlagsGiven.Where(f => f is "--width" or "--layers" or "--heads").ToList();
+        if (shapeFlags.Count > 0)
+        {
+            throw new ArgumentException($"--preset auto chooses the width, layers and heads itself; leave out {string.Join(" and ", shapeFlags)}, or name a preset to change.");
+        }
+
+        if (InitFrom is not null)
+        {
+            throw new ArgumentException("--init-from takes the model's shape from its weights; leave out --preset auto.");
+        }
+    }
+
+    /// <summary>A preset's shape with the run's vocabulary and the context and dropout given.</summary>
+    private GptConfig Shape(GptPreset preset, RunFolder run) => GptConfig.FromPreset(preset) with
+    {
+        VocabSize = run.Tokenizer.VocabSize,
+        ContextLength = Context ?? GptConfig.FromPreset(preset).ContextLength,
+        Dropout = Dropout ?? GptConfig.FromPreset(preset).Dropout,
+    };
 
     private static string Describe(GptConfig c) =>
         $"width {c.EmbeddingSize}, {c.LayerCount} layers, {c.HeadCount} heads, context {c.ContextLength}, dropout {c.Dropout}";

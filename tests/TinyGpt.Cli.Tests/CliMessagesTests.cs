@@ -30,6 +30,23 @@ public sealed class CliMessagesTests : IDisposable
     }
 
     [Fact]
+    public void Preset_auto_times_the_larger_presets_logs_its_choice_and_keeps_it_on_resume()
+    {
+        var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--preset", "auto", "--max-steps", "4"));
+        code.Should().Be(2);
+        error.Should().Contain("--preset auto chooses the model for a time budget").And.Contain("--time-budget");
+
+        var (_, log, _) = SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--preset", "auto", "--time-budget", "15s", "--batch-size", "2")));
+        log.Should().Contain("--preset auto chose").And.Contain("small").And.Contain("s per step").And.Contain("passes").And.Contain("Time budget");
+        var chosen = JsonDocument.Parse(File.ReadAllText(Path.Combine(_run.Run, "config.json"))).RootElement.GetProperty("EmbeddingSize").GetInt32();
+        chosen.Should().BeOneOf(128, 256, 512); // tiny, small or seed, whichever this machine's speed allows
+
+        var (_, resumed, _) = SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--preset", "auto", "--time-budget", "15s", "--batch-size", "2", "--resume")));
+        resumed.Should().NotContain("--preset auto chose", "a resumed run keeps the model it started with");
+        JsonDocument.Parse(File.ReadAllText(Path.Combine(_run.Run, "config.json"))).RootElement.GetProperty("EmbeddingSize").GetInt32().Should().Be(chosen);
+    }
+
+    [Fact]
     public void Library_settings_are_named_by_their_flags()
     {
         var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--lr", "NaN"));

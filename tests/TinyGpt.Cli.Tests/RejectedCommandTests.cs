@@ -40,6 +40,8 @@ public sealed class RejectedCommandTests : IDisposable
             _run.Train("--resume", "--time-budget", "20x"),
             _run.Train("--resume", "--time-budget", "1m", "--max-steps", "6"),
             _run.Train("--preset", "huge"),
+            _run.Train("--restart", "--preset", "auto", "--max-steps", "6"),
+            _run.Train("--restart", "--preset", "auto", "--time-budget", "1m", "--width", "64"),
             ["prepare", "--run", _run.Run, "--text", _run.TextFile, "--vocab-size", "10"],
             ["prepare", "--run", _run.Run, "--text", _run.TextFile, "--train-split", "test"],
             ["prepare", "--run", _run.Run, "--text", Path.Combine(_run.Folder, "missing.txt")],

@@ -61,6 +61,7 @@ internal static class PipelineCommand
                 Restart = true,
             };
             settings.ToOptions();
+            settings.CheckAuto();
 
             AnsiConsole.Write(new Rule("[bold]1. prepare[/]").LeftJustified());
             using (await PrepareCommand.PrepareAsync(new RunPreparationOptions

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
@@ -110,7 +111,7 @@ internal static class TrainCommand
         {
             using var run = RunFolder.Open(settings.Run);
             var options = settings.ToOptions();
-            var config = settings.ResolveConfig(run);
+            settings.CheckAuto();
             if (settings.Resume && settings.Restart)
             {
                 throw new ArgumentException("--resume and --restart contradict each other: continue the earlier training, or replace it.");
@@ -126,8 +127,20 @@ internal static class TrainCommand
                 throw new InvalidOperationException($"'{run.Path}' already holds a training. Continue it with --resume, or pass --restart to delete it and train from the start.");
             }
 
-            using var model = new GptModel(config, settings.Seed);
             ILogger logger = collective.IsPrimary ? new ConsoleLogger(LogLevel.Information) : NullLogger.Instance;
+            var probe = Stopwatch.StartNew();
+            var config = settings.ResolveConfig(run, collective, choice =>
+            {
+                // The timing is part of the run: what it took comes out of the budget.
+                options.TimeBudget = TimeSpan.FromSeconds(Math.Floor((settings.TimeBudget!.Value - probe.Elapsed).TotalSeconds));
+                if (options.TimeBudget <= TimeSpan.Zero)
+                {
+                    throw new ArgumentException($"--preset auto took {probe.Elapsed.TotalSeconds:F0} s to time the presets, all of --time-budget {settings.TimeBudget}. Give a longer budget, or name a preset (tiny, small, seed).");
+                }
+
+                logger.LogInformation("--preset auto chose {Choice}, in {Seconds:F1} s of the time budget.", choice, probe.Elapsed.TotalSeconds);
+            });
+            using var model = new GptModel(config, settings.Seed);
             var start = settings.Resume ? TrainingStart.Resume : settings.Restart ? TrainingStart.Restart : TrainingStart.New;
             var trainer = distributed.CreateTrainer(run, model, options, start, logger, [new LossChart(run.MetricsPath, run.LossCurvePath)]);
             var result = collective.IsPrimary && CliErrors.Interactive

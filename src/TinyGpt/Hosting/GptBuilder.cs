@@ -29,6 +29,7 @@ public sealed class GptBuilder
     private string? _initFrom;
     private GptConfig? _config;
     private GptPreset? _preset;
+    private bool _modelForTimeBudget;
     private string? _runDirectory;
     private ILogger? _logger;
     private ICollective? _collective;
@@ -54,6 +55,7 @@ public sealed class GptBuilder
     {
         _config = config;
         _preset = null;
+        _modelForTimeBudget = false;
         return this;
     }
 
@@ -61,6 +63,23 @@ public sealed class GptBuilder
     public GptBuilder WithModel(GptPreset preset)
     {
         _preset = preset;
+        _config = null;
+        _modelForTimeBudget = false;
+        return this;
+    }
+
+    /// <summary>
+    /// Lets <see cref="AutoPreset"/> choose the preset for the training's
+    /// <see cref="TrainingOptions.TimeBudget"/> when training starts, by timing training steps on
+    /// this machine (<c>tinygpt train --preset auto</c>); the timing comes out of the budget, and
+    /// <see cref="GptPipeline.ModelChoice"/> says what was chosen and why. A pipeline that resumes a
+    /// run keeps the model the run started with. <see cref="TrainingOptions.ContextLength"/>, when
+    /// set, replaces the presets' context lengths.
+    /// </summary>
+    public GptBuilder WithModelForTimeBudget()
+    {
+        _modelForTimeBudget = true;
+        _preset = null;
         _config = null;
         return this;
     }
@@ -147,13 +166,13 @@ public sealed class GptBuilder
             problems.AddRange(_corpus.Validate());
         }
 
-        GptConfig? config = _preset is { } preset ? GptConfig.FromPreset(preset) : _config ?? GptConfig.Tiny;
+        GptConfig? config = _modelForTimeBudget ? null : _preset is { } preset ? GptConfig.FromPreset(preset) : _config ?? GptConfig.Tiny;
         var tokenizer = _tokenizer;
         if (_initFrom is not null)
         {
-            if (_preset is not null || _config is not null)
+            if (_preset is not null || _config is not null || _modelForTimeBudget)
             {
-                problems.Add("InitFrom takes the model's shape from the weights; leave out WithModel.");
+                problems.Add("InitFrom takes the model's shape from the weights; leave out WithModel and WithModelForTimeBudget.");
             }
 
             try
@@ -192,6 +211,11 @@ public sealed class GptBuilder
         }
 
         problems.AddRange(training.Validate().Select(p => "Training: " + p));
+        if (_modelForTimeBudget && _initFrom is null && training.TimeBudget is null)
+        {
+            problems.Add("WithModelForTimeBudget chooses the model for a time budget: set one with WithTraining(t => t.TimeBudget = TimeSpan.FromMinutes(20)), or call WithModel.");
+        }
+
         if (config is not null && training.ContextLength > config.ContextLength)
         {
             problems.Add($"Training: ContextLength ({training.ContextLength}) is longer than the model's context length ({config.ContextLength}).");
@@ -202,6 +226,6 @@ public sealed class GptBuilder
             throw new GptBuilderValidationException(problems);
         }
 
-        return new GptPipeline(_runDirectory!, _corpus!, tokenizer, config!, training, _seed, _logger, _collective, _resume);
+        return new GptPipeline(_runDirectory!, _corpus!, tokenizer, config, training, _seed, _logger, _collective, _resume);
     }
 }

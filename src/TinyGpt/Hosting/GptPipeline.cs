@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -34,7 +35,7 @@ public sealed class GptPipeline : IDisposable
     private TextGenerator? _generator;
     private bool _disposed;
 
-    internal GptPipeline(string runDirectory, CorpusSource corpus, TokenizerSource tokenizer, GptConfig model, TrainingOptions training, long seed, ILogger? logger, ICollective? collective, bool resumeFromLatestCheckpoint)
+    internal GptPipeline(string runDirectory, CorpusSource corpus, TokenizerSource tokenizer, GptConfig? model, TrainingOptions training, long seed, ILogger? logger, ICollective? collective, bool resumeFromLatestCheckpoint)
     {
         RunDirectory = Path.GetFullPath(runDirectory);
         _corpus = corpus;
@@ -50,8 +51,11 @@ public sealed class GptPipeline : IDisposable
     /// <summary>The run folder.</summary>
     public string RunDirectory { get; }
 
-    /// <summary>The model's shape as configured; the vocabulary size is set from the tokenizer when training starts.</summary>
-    public GptConfig ModelConfig { get; }
+    /// <summary>The model's shape as configured; the vocabulary size is set from the tokenizer when training starts. Null when <see cref="GptBuilder.WithModelForTimeBudget"/> lets training choose it (<see cref="ModelChoice"/>).</summary>
+    public GptConfig? ModelConfig { get; }
+
+    /// <summary>What <see cref="GptBuilder.WithModelForTimeBudget"/> chose when <see cref="TrainAsync"/> started, and why; null before that, or when the model was given or resumed.</summary>
+    public AutoPresetChoice? ModelChoice { get; private set; }
 
     /// <summary>The training options (a validated copy; changing it after <see cref="GptBuilder.Build"/> has no effect on a run under way).</summary>
     public TrainingOptions TrainingOptions { get; }
@@ -90,11 +94,12 @@ public sealed class GptPipeline : IDisposable
         {
             var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
             // Pretrained weights keep their own vocabulary size (PretrainedWeights checks that the tokenizer is theirs).
-            var config = (TrainingOptions.InitFrom is null ? ModelConfig with { VocabSize = run.Tokenizer.VocabSize } : ModelConfig).EnsureValid();
+            var (config, options) = ModelConfig is null ? ChooseModel(run)
+                : ((TrainingOptions.InitFrom is null ? ModelConfig with { VocabSize = run.Tokenizer.VocabSize } : ModelConfig).EnsureValid(), TrainingOptions);
             var model = new GptModel(config, _seed);
             try
             {
-                var trainer = run.CreateTrainer(model, TrainingOptions, ResumesFromLatestCheckpoint ? TrainingStart.Resume : TrainingStart.Restart, _logger, _collective);
+                var trainer = run.CreateTrainer(model, options, ResumesFromLatestCheckpoint ? TrainingStart.Resume : TrainingStart.Restart, _logger, _collective);
                 var result = await trainer.TrainAsync(progress, cancellationToken).ConfigureAwait(false);
                 ReplaceModel(model);
                 return result;
@@ -109,6 +114,39 @@ public sealed class GptPipeline : IDisposable
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The model <see cref="AutoPreset"/> chooses for the time budget, and the options with the
+    /// time the choice took taken out of the budget; a resumed run's own model instead.
+    /// </summary>
+    private (GptConfig Config, TrainingOptions Options) ChooseModel(RunFolder run)
+    {
+        if (ResumesFromLatestCheckpoint && run.HasCheckpoint && run.ReadConfig() is { } saved)
+        {
+            return (saved.EnsureValid(), TrainingOptions);
+        }
+
+        var watch = Stopwatch.StartNew();
+        var budget = TrainingOptions.TimeBudget!.Value;
+        var sequencesPerStep = (long)TrainingOptions.BatchSize * TrainingOptions.GradientAccumulationSteps * (_collective?.WorldSize ?? 1);
+        GptConfig Shape(GptPreset preset) => GptConfig.FromPreset(preset) with
+        {
+            VocabSize = run.Tokenizer.VocabSize,
+            ContextLength = TrainingOptions.ContextLength ?? GptConfig.FromPreset(preset).ContextLength,
+        };
+        var choice = AutoPreset.Choose(Shape, run.GetSplit(run.Manifest.TrainSplit).Tokens, budget, sequencesPerStep, TrainingOptions.BatchSize, _collective);
+        var left = Math.Floor((budget - watch.Elapsed).TotalSeconds);
+        if (left <= 0)
+        {
+            throw new ArgumentException($"Choosing the model took {watch.Elapsed.TotalSeconds:F0} s, all of the time budget of {budget}. Give a longer TimeBudget, or choose the model with WithModel.");
+        }
+
+        ModelChoice = choice;
+        _logger.LogInformation("The model for the time budget: {Choice}, chosen in {Seconds:F1} s of it.", choice, watch.Elapsed.TotalSeconds);
+        var options = TrainingOptions.Clone();
+        options.TimeBudget = TimeSpan.FromSeconds(left);
+        return (choice.Config.EnsureValid(), options);
     }
 
     /// <summary>Scores the model on a prepared split (<c>train</c>, <c>valid</c> or <c>test</c>).</summary>

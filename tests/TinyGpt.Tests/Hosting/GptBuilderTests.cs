@@ -53,6 +53,35 @@ public class GptBuilderTests(TrainedRunFixture run) : IClassFixture<TrainedRunFi
     }
 
     [Fact]
+    public void A_model_for_the_time_budget_needs_a_time_budget()
+    {
+        using var folder = new TempDirectory();
+        var error = FluentActions.Invoking(TrainedRunFixture.Builder(folder.Path).WithModelForTimeBudget().Build).Should().Throw<GptBuilderValidationException>().Which;
+        error.Problems.Should().ContainSingle().Which.Should().Contain("WithModelForTimeBudget chooses the model for a time budget").And.Contain("TimeBudget");
+    }
+
+    [Fact]
+    public async Task A_model_chosen_for_the_time_budget_is_the_one_trained_and_saved()
+    {
+        using var folder = new TempDirectory();
+        using var pipeline = TrainedRunFixture.Builder(folder.Path)
+            .WithModelForTimeBudget()
+            .WithTraining(t => { t.MaxSteps = null; t.TimeBudget = TimeSpan.FromSeconds(8); t.BatchSize = 2; t.ContextLength = 32; })
+            .Build();
+        pipeline.ModelConfig.Should().BeNull();
+
+        var result = await pipeline.TrainAsync();
+
+        var choice = pipeline.ModelChoice!;
+        choice.Should().NotBeNull();
+        choice.Measured.Should().NotBeEmpty().And.OnlyContain(m => m.StepSeconds > 0);
+        choice.Config.ContextLength.Should().Be(32);
+        result.Steps.Should().BePositive();
+        using var trained = RunFolder.Open(folder.Path);
+        trained.ReadConfig().Should().Be(choice.Config);
+    }
+
+    [Fact]
     public async Task The_pipeline_trains_into_the_run_folder_and_the_loss_falls()
     {
         run.Result.Steps.Should().Be(60);

@@ -1,0 +1,114 @@
+using System.Diagnostics;
+using TinyGpt.Modeling;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Training;
+
+/// <summary>
+/// Chooses the model size for a time budget (<c>tinygpt train --preset auto</c>): the largest of
+/// the seed, small and tiny presets whose measured training speed fits at least
+/// <see cref="EpochsWanted"/> passes over the training tokens into the budget; tiny when none does.
+/// </summary>
+/// <remarks>
+/// The rule was measured on WikiText-2 (performance.md, "--preset auto"): on its 266 k training
+/// tokens the tiny preset's best step count in the main job was 900 steps of 2,048 tokens, 6.9
+/// passes (more overfit, fewer underfit), and the small preset beat tiny at 20 minutes, where it
+/// fit 7 passes, but not at 5, where it fit 2. Fewer passes leave a larger model undertrained;
+/// more would favour it further but cost steps the budget does not have. Candidates are timed on
+/// two forward and backward passes of random tokens at the run's batch and context, smallest
+/// first: a larger preset trains fewer tokens per second, so once one falls short of the passes
+/// no larger one is timed. Tiny is never timed; small costs seconds; seed, timed only when small
+/// qualifies (budgets of 20 minutes and more here), about 30 s.
+/// </remarks>
+public static class AutoPreset
+{
+    /// <summary>Passes over the training tokens a preset must fit into the budget to be chosen.</summary>
+    public const double EpochsWanted = 7;
+
+    /// <summary>Share of the budget counted for training steps; the rest goes to evaluations and checkpoints.</summary>
+    public const double TrainingShare = 0.9;
+
+    /// <summary>The candidates, smallest first; the first needs no timing.</summary>
+    public static IReadOnlyList<GptPreset> Candidates { get; } = [GptPreset.Tiny, GptPreset.Small, GptPreset.Seed];
+
+    /// <summary>Chooses a preset by timing training steps on this machine.</summary>
+    /// <param name="shape">The shape to train for a preset: the preset's own with the run's vocabulary, context and dropout.</param>
+    /// <param name="trainingTokens">Tokens in the training split.</param>
+    /// <param name="budget">The run's time budget.</param>
+    /// <param name="sequencesPerStep">Sequences one optimizer step consumes across all ranks (batch x accumulation x ranks).</param>
+    /// <param name="batchSize">Sequences per forward pass on this rank, for the timing.</param>
+    /// <param name="collective">Ranks average their timings so that all choose alike; null for one process.</param>
+    public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, int batchSize, ICollective? collective = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        var microBatches = (int)Math.Max(1, sequencesPerStep / ((long)batchSize * (collective?.WorldSize ?? 1)));
+        return Choose(shape, trainingTokens, budget, sequencesPerStep, config =>
+        {
+            var seconds = StepSeconds(config, batchSize, microBatches);
+            return collective is { WorldSize: > 1 } ? Mean(collective, seconds) : seconds;
+        });
+    }
+
+    /// <summary>Chooses a preset from <paramref name="stepSeconds"/>, the seconds one optimizer step of a shape takes.</summary>
+    /// <inheritdoc cref="Choose(Func{GptPreset, GptConfig}, long, TimeSpan, long, int, ICollective?)" path="/param"/>
+    public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, Func<GptConfig, double> stepSeconds)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        ArgumentNullException.ThrowIfNull(stepSeconds);
+        ArgumentOutOfRangeException.ThrowIfLessThan(trainingTokens, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThanOrEqual(budget, TimeSpan.Zero);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequencesPerStep, 1);
+        var measured = new List<AutoPresetCandidate>();
+        var (chosen, chosenConfig) = (Candidates[0], shape(Candidates[0])); // the fallback needs no timing
+        foreach (var preset in Candidates.Skip(1))
+        {
+            var config = shape(preset);
+            var seconds = stepSeconds(config);
+            var steps = Math.Floor(budget.TotalSeconds * TrainingShare / seconds);
+            var epochs = steps * sequencesPerStep * config.ContextLength / trainingTokens;
+            measured.Add(new AutoPresetCandidate(preset, seconds, epochs));
+            if (epochs < EpochsWanted)
+            {
+                break; // a larger preset would fit fewer passes still
+            }
+
+            (chosen, chosenConfig) = (preset, config);
+        }
+
+        return new AutoPresetChoice(chosen, chosenConfig, measured);
+    }
+
+    /// <summary>Seconds of one optimizer step's forward and backward passes for <paramref name="config"/>, the second of two (the first pays for first-touch allocations).</summary>
+    private static double StepSeconds(GptConfig config, int batchSize, int microBatches)
+    {
+        using var rng = get_rng_state();
+        using var model = new GptModel(config, seed: 0);
+        model.train();
+        double seconds = 0;
+        for (var round = 0; round < 2; round++)
+        {
+            var watch = Stopwatch.StartNew();
+            for (var micro = 0; micro < microBatches; micro++)
+            {
+                using var scope = NewDisposeScope();
+                var tokens = randint(0, config.VocabSize, [batchSize, config.ContextLength + 1], dtype: ScalarType.Int64);
+                var logits = model.forward(tokens[.., ..config.ContextLength]);
+                var loss = nn.functional.cross_entropy(logits.view(-1, config.VocabSize), tokens[.., 1..].reshape(-1));
+                loss.backward();
+            }
+
+            seconds = watch.Elapsed.TotalSeconds;
+        }
+
+        set_rng_state(rng);
+        return seconds;
+    }
+
+    private static double Mean(ICollective collective, double value)
+    {
+        using var sum = tensor(new[] { value });
+        collective.AllReduceSum(sum);
+        return sum.item<double>() / collective.WorldSize;
+    }
+}
