@@ -10,15 +10,20 @@ namespace TinyGpt.Training;
 /// <see cref="EpochsWanted"/> passes over the training tokens into the budget; tiny when none does.
 /// </summary>
 /// <remarks>
-/// The rule was measured on WikiText-2 (performance.md, "--preset auto"): on its 266 k training
+/// The rule was measured on WikiText-2 (performance.md, "Preset auto"): on its 266 k training
 /// tokens the tiny preset's best step count in the main job was 900 steps of 2,048 tokens, 6.9
-/// passes (more overfit, fewer underfit), and the small preset beat tiny at 20 minutes, where it
-/// fit 7 passes, but not at 5, where it fit 2. Fewer passes leave a larger model undertrained;
-/// more would favour it further but cost steps the budget does not have. Candidates are timed on
-/// two forward and backward passes of random tokens at the run's batch and context, smallest
-/// first: a larger preset trains fewer tokens per second, so once one falls short of the passes
-/// no larger one is timed. Tiny is never timed; small costs seconds; seed, timed only when small
-/// qualifies (budgets of 20 minutes and more here), about 30 s.
+/// passes (more overfit, fewer underfit); the small preset scored 6,112 against tiny's 2,962 at
+/// 5 minutes, where it fit 1.6 passes, and 2,888 against 2,927 at 20, where it fit 8.2. Fewer
+/// passes leave a larger model undertrained; more would favour it further but cost steps the
+/// budget does not have.
+/// <para>
+/// Candidates are timed as the trainer times its first step: the last of three forward and
+/// backward passes of random tokens at the run's batch and context (the second of two measured
+/// 1.39 s per step where the trainer then measured 1.10). Smallest first: a larger preset trains
+/// fewer tokens per second, so once one falls short of the passes no larger one is timed. Tiny is
+/// never timed; small costs seconds; seed, timed only when small qualifies (budgets of 20 minutes
+/// and more here), 10-45 s.
+/// </para>
 /// </remarks>
 public static class AutoPreset
 {
@@ -79,14 +84,14 @@ public static class AutoPreset
         return new AutoPresetChoice(chosen, chosenConfig, measured);
     }
 
-    /// <summary>Seconds of one optimizer step's forward and backward passes for <paramref name="config"/>, the second of two (the first pays for first-touch allocations).</summary>
+    /// <summary>Seconds of one optimizer step's forward and backward passes for <paramref name="config"/>, the last of three (the first ones pay for first-touch allocations).</summary>
     private static double StepSeconds(GptConfig config, int batchSize, int microBatches)
     {
         using var rng = get_rng_state();
         using var model = new GptModel(config, seed: 0);
         model.train();
         double seconds = 0;
-        for (var round = 0; round < 2; round++)
+        for (var round = 0; round < 3; round++)
         {
             var watch = Stopwatch.StartNew();
             for (var micro = 0; micro < microBatches; micro++)
