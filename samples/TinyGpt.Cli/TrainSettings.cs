@@ -103,11 +103,11 @@ internal sealed record TrainSettings
     /// <summary>
     /// The model to train: a resumed run's own configuration (its <c>config.json</c>), or the preset
     /// with the overrides given, sized to the run's tokenizer. Validated. With <c>--preset auto</c>
-    /// the preset is chosen by timing training steps on this machine (<see cref="AutoPreset"/>),
-    /// and <paramref name="chosen"/> hears the choice.
+    /// the preset is chosen by timing training steps on this machine (<see cref="AutoPreset"/>):
+    /// <paramref name="timing"/> hears that it starts, <paramref name="chosen"/> the choice.
     /// </summary>
     /// <exception cref="ArgumentException">The shape is invalid, or a resumed run was given model options that contradict it, or auto was asked for without a time budget.</exception>
-    public GptConfig ResolveConfig(RunFolder run, ICollective? collective = null, Action<AutoPresetChoice>? chosen = null)
+    public GptConfig ResolveConfig(RunFolder run, ICollective? collective = null, Action? timing = null, Action<AutoPresetChoice>? chosen = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(run);
         if (InitFrom is not null && !(Resume && run.ReadConfig() is not null))
@@ -133,7 +133,8 @@ internal sealed record TrainSettings
 
             var splitTokens = run.GetSplit(run.Manifest.TrainSplit).Tokens;
             var sequencesPerStep = (long)BatchSize * GradAccum * (collective?.WorldSize ?? 1);
-            var choice = AutoPreset.Choose(p => Shape(p, run), splitTokens, TimeBudget!.Value, sequencesPerStep, BatchSize, collective);
+            timing?.Invoke();
+            var choice = AutoPreset.Choose(p => Shape(p, run), splitTokens, TimeBudget!.Value, sequencesPerStep, BatchSize, collective, cancellationToken);
             chosen?.Invoke(choice);
             return choice.Config.EnsureValid();
         }

@@ -41,6 +41,21 @@ public sealed class StopSignalTests : IDisposable
     }
 
     [Fact]
+    public void Ctrl_c_while_preset_auto_times_the_presets_stops_at_once_and_writes_nothing()
+    {
+        var before = _run.Snapshot();
+        // Batches of 64 x 256 tokens: each timed pass of the small preset takes seconds here.
+        using var training = CliProcess.Start(_run.Train("--preset", "auto", "--time-budget", "20m", "--batch-size", "64", "--context", "256"));
+        training.WaitForLine(line => line.Contains("--preset auto: timing training steps", StringComparison.Ordinal), Timeout);
+
+        training.Signal(WatchedProcess.SigInt);
+
+        training.WaitForExit(Timeout).Should().Be(130, training.Output);
+        training.Output.Should().Contain("tinygpt: stopped.").And.NotContain("--preset auto chose").And.NotContain("Stopping at step");
+        _run.Snapshot().Should().Equal(before, "nothing was trained, so nothing is written");
+    }
+
+    [Fact]
     public void A_large_models_checkpoint_is_written_completely_and_a_second_signal_aborts_at_once()
     {
         // About 60 M parameters: a checkpoint of some 700 MB, which takes long enough to save for a

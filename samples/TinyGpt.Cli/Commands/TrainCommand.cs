@@ -129,7 +129,7 @@ internal static class TrainCommand
 
             ILogger logger = collective.IsPrimary ? new ConsoleLogger(LogLevel.Information) : NullLogger.Instance;
             var probe = Stopwatch.StartNew();
-            var config = settings.ResolveConfig(run, collective, choice =>
+            var config = settings.ResolveConfig(run, collective, () => logger.LogInformation("--preset auto: timing training steps of the small preset, then of the seed preset if small fits {Passes} passes in the budget (Ctrl+C stops).", AutoPreset.EpochsWanted), choice =>
             {
                 // The timing is part of the run: what it took comes out of the budget.
                 options.TimeBudget = TimeSpan.FromSeconds(Math.Floor((settings.TimeBudget!.Value - probe.Elapsed).TotalSeconds));
@@ -139,7 +139,7 @@ internal static class TrainCommand
                 }
 
                 logger.LogInformation("--preset auto chose {Choice}, in {Seconds:F1} s of the time budget.", choice, probe.Elapsed.TotalSeconds);
-            });
+            }, cancellationToken);
             using var model = new GptModel(config, settings.Seed);
             var start = settings.Resume ? TrainingStart.Resume : settings.Restart ? TrainingStart.Restart : TrainingStart.New;
             var trainer = distributed.CreateTrainer(run, model, options, start, logger, [new LossChart(run.MetricsPath, run.LossCurvePath)]);

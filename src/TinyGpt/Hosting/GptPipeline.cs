@@ -94,7 +94,7 @@ public sealed class GptPipeline : IDisposable
         {
             var run = await PrepareCoreAsync(null, cancellationToken).ConfigureAwait(false);
             // Pretrained weights keep their own vocabulary size (PretrainedWeights checks that the tokenizer is theirs).
-            var (config, options) = ModelConfig is null ? ChooseModel(run)
+            var (config, options) = ModelConfig is null ? ChooseModel(run, cancellationToken)
                 : ((TrainingOptions.InitFrom is null ? ModelConfig with { VocabSize = run.Tokenizer.VocabSize } : ModelConfig).EnsureValid(), TrainingOptions);
             var model = new GptModel(config, _seed);
             try
@@ -120,7 +120,7 @@ public sealed class GptPipeline : IDisposable
     /// The model <see cref="AutoPreset"/> chooses for the time budget, and the options with the
     /// time the choice took taken out of the budget; a resumed run's own model instead.
     /// </summary>
-    private (GptConfig Config, TrainingOptions Options) ChooseModel(RunFolder run)
+    private (GptConfig Config, TrainingOptions Options) ChooseModel(RunFolder run, CancellationToken cancellationToken)
     {
         if (ResumesFromLatestCheckpoint && run.HasCheckpoint && run.ReadConfig() is { } saved)
         {
@@ -135,7 +135,7 @@ public sealed class GptPipeline : IDisposable
             VocabSize = run.Tokenizer.VocabSize,
             ContextLength = TrainingOptions.ContextLength ?? GptConfig.FromPreset(preset).ContextLength,
         };
-        var choice = AutoPreset.Choose(Shape, run.GetSplit(run.Manifest.TrainSplit).Tokens, budget, sequencesPerStep, TrainingOptions.BatchSize, _collective);
+        var choice = AutoPreset.Choose(Shape, run.GetSplit(run.Manifest.TrainSplit).Tokens, budget, sequencesPerStep, TrainingOptions.BatchSize, _collective, cancellationToken);
         var left = Math.Floor((budget - watch.Elapsed).TotalSeconds);
         if (left <= 0)
         {

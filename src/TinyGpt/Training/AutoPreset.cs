@@ -43,20 +43,22 @@ public static class AutoPreset
     /// <param name="sequencesPerStep">Sequences one optimizer step consumes across all ranks (batch x accumulation x ranks).</param>
     /// <param name="batchSize">Sequences per forward pass on this rank, for the timing.</param>
     /// <param name="collective">Ranks average their timings so that all choose alike; null for one process.</param>
-    public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, int batchSize, ICollective? collective = null)
+    /// <param name="cancellationToken">Stops the timing between passes (Ctrl+C while choosing).</param>
+    /// <exception cref="OperationCanceledException"><paramref name="cancellationToken"/> was cancelled.</exception>
+    public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, int batchSize, ICollective? collective = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(shape);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         var microBatches = (int)Math.Max(1, sequencesPerStep / ((long)batchSize * (collective?.WorldSize ?? 1)));
         return Choose(shape, trainingTokens, budget, sequencesPerStep, config =>
         {
-            var seconds = StepSeconds(config, batchSize, microBatches);
+            var seconds = StepSeconds(config, batchSize, microBatches, cancellationToken);
             return collective is { WorldSize: > 1 } ? Mean(collective, seconds) : seconds;
         });
     }
 
     /// <summary>Chooses a preset from <paramref name="stepSeconds"/>, the seconds one optimizer step of a shape takes.</summary>
-    /// <inheritdoc cref="Choose(Func{GptPreset, GptConfig}, long, TimeSpan, long, int, ICollective?)" path="/param"/>
+    /// <inheritdoc cref="Choose(Func{GptPreset, GptConfig}, long, TimeSpan, long, int, ICollective?, CancellationToken)" path="/param"/>
     public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, Func<GptConfig, double> stepSeconds)
     {
         ArgumentNullException.ThrowIfNull(shape);
@@ -85,7 +87,7 @@ public static class AutoPreset
     }
 
     /// <summary>Seconds of one optimizer step's forward and backward passes for <paramref name="config"/>, the last of three (the first ones pay for first-touch allocations).</summary>
-    private static double StepSeconds(GptConfig config, int batchSize, int microBatches)
+    private static double StepSeconds(GptConfig config, int batchSize, int microBatches, CancellationToken cancellationToken)
     {
         using var rng = get_rng_state();
         using var model = new GptModel(config, seed: 0);
@@ -96,6 +98,7 @@ public static class AutoPreset
             var watch = Stopwatch.StartNew();
             for (var micro = 0; micro < microBatches; micro++)
             {
+                cancellationToken.ThrowIfCancellationRequested();
                 using var scope = NewDisposeScope();
                 var tokens = randint(0, config.VocabSize, [batchSize, config.ContextLength + 1], dtype: ScalarType.Int64);
                 var logits = model.forward(tokens[.., ..config.ContextLength]);

@@ -59,6 +59,15 @@ public class AutoPresetTests
     }
 
     [Fact]
+    public void A_cancelled_token_stops_the_timing()
+    {
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        var act = () => AutoPreset.Choose(Shape, trainingTokens: 1_000, TimeSpan.FromMinutes(1), sequencesPerStep: 2, batchSize: 2, cancellationToken: cancelled.Token);
+        act.Should().Throw<OperationCanceledException>();
+    }
+
+    [Fact]
     public void Nonsense_arguments_are_refused()
     {
         var act = () => AutoPreset.Choose(Shape, trainingTokens: 0, TimeSpan.FromMinutes(1), sequencesPerStep: 1, _ => 1.0);
