@@ -132,9 +132,8 @@ internal sealed record TrainSettings
             }
 
             var splitTokens = run.GetSplit(run.Manifest.TrainSplit).Tokens;
-            var sequencesPerStep = (long)BatchSize * GradAccum * (collective?.WorldSize ?? 1);
             timing?.Invoke();
-            var choice = AutoPreset.Choose(p => Shape(p, run), splitTokens, TimeBudget!.Value, sequencesPerStep, BatchSize, collective, cancellationToken);
+            var choice = AutoPreset.Choose(p => Shape(p, run), splitTokens, ToOptions(), collective, cancellationToken);
             chosen?.Invoke(choice);
             return choice.Config.EnsureValid();
         }

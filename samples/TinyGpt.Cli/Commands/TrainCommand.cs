@@ -1,5 +1,4 @@
 using System.CommandLine;
-using System.Diagnostics;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Spectre.Console;
@@ -128,17 +127,10 @@ internal static class TrainCommand
             }
 
             ILogger logger = collective.IsPrimary ? new ConsoleLogger(LogLevel.Information) : NullLogger.Instance;
-            var probe = Stopwatch.StartNew();
             var config = settings.ResolveConfig(run, collective, () => logger.LogInformation("--preset auto: timing training steps of the small preset, then of the seed preset if small fits {Passes} passes in the budget (Ctrl+C stops).", AutoPreset.EpochsWanted), choice =>
             {
-                // The timing is part of the run: what it took comes out of the budget.
-                options.TimeBudget = TimeSpan.FromSeconds(Math.Floor((settings.TimeBudget!.Value - probe.Elapsed).TotalSeconds));
-                if (options.TimeBudget <= TimeSpan.Zero)
-                {
-                    throw new ArgumentException($"--preset auto took {probe.Elapsed.TotalSeconds:F0} s to time the presets, all of --time-budget {settings.TimeBudget}. Give a longer budget, or name a preset (tiny, small, seed).");
-                }
-
-                logger.LogInformation("--preset auto chose {Choice}, in {Seconds:F1} s of the time budget.", choice, probe.Elapsed.TotalSeconds);
+                options.TimeBudget = choice.BudgetLeft; // the timing is part of the run
+                logger.LogInformation("--preset auto chose {Choice}, in {Seconds:F1} s of the time budget.", choice, choice.Elapsed.TotalSeconds);
             }, cancellationToken);
             using var model = new GptModel(config, settings.Seed);
             var start = settings.Resume ? TrainingStart.Resume : settings.Restart ? TrainingStart.Restart : TrainingStart.New;

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
@@ -127,25 +126,16 @@ public sealed class GptPipeline : IDisposable
             return (saved.EnsureValid(), TrainingOptions);
         }
 
-        var watch = Stopwatch.StartNew();
-        var budget = TrainingOptions.TimeBudget!.Value;
-        var sequencesPerStep = (long)TrainingOptions.BatchSize * TrainingOptions.GradientAccumulationSteps * (_collective?.WorldSize ?? 1);
         GptConfig Shape(GptPreset preset) => GptConfig.FromPreset(preset) with
         {
             VocabSize = run.Tokenizer.VocabSize,
             ContextLength = TrainingOptions.ContextLength ?? GptConfig.FromPreset(preset).ContextLength,
         };
-        var choice = AutoPreset.Choose(Shape, run.GetSplit(run.Manifest.TrainSplit).Tokens, budget, sequencesPerStep, TrainingOptions.BatchSize, _collective, cancellationToken);
-        var left = Math.Floor((budget - watch.Elapsed).TotalSeconds);
-        if (left <= 0)
-        {
-            throw new ArgumentException($"Choosing the model took {watch.Elapsed.TotalSeconds:F0} s, all of the time budget of {budget}. Give a longer TimeBudget, or choose the model with WithModel.");
-        }
-
+        var choice = AutoPreset.Choose(Shape, run.GetSplit(run.Manifest.TrainSplit).Tokens, TrainingOptions, _collective, cancellationToken);
         ModelChoice = choice;
-        _logger.LogInformation("The model for the time budget: {Choice}, chosen in {Seconds:F1} s of it.", choice, watch.Elapsed.TotalSeconds);
+        _logger.LogInformation("The model for the time budget: {Choice}, chosen in {Seconds:F1} s of it.", choice, choice.Elapsed.TotalSeconds);
         var options = TrainingOptions.Clone();
-        options.TimeBudget = TimeSpan.FromSeconds(left);
+        options.TimeBudget = choice.BudgetLeft; // the timing is part of the run
         return (choice.Config.EnsureValid(), options);
     }
 

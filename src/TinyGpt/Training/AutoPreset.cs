@@ -57,6 +57,33 @@ public static class AutoPreset
         });
     }
 
+    /// <summary>
+    /// Chooses a preset for <paramref name="options"/>' time budget, batch and accumulation, and
+    /// says what is left of the budget after the timing (<see cref="AutoPresetChoice.BudgetLeft"/>,
+    /// whole seconds): the timing is part of the run.
+    /// </summary>
+    /// <param name="shape">The shape to train for a preset: the preset's own with the run's vocabulary, context and dropout.</param>
+    /// <param name="trainingTokens">Tokens in the training split.</param>
+    /// <param name="options">The run's training options; <see cref="TrainingOptions.TimeBudget"/> must be set.</param>
+    /// <param name="collective">Ranks average their timings so that all choose alike; null for one process.</param>
+    /// <param name="cancellationToken">Stops the timing between passes (Ctrl+C while choosing).</param>
+    /// <exception cref="ArgumentException">No time budget, or the timing used all of it.</exception>
+    public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TrainingOptions options, ICollective? collective = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var budget = options.TimeBudget ?? throw new ArgumentException($"Choosing the model needs a time budget: set {nameof(TrainingOptions.TimeBudget)}, or name a preset.", nameof(options));
+        var watch = Stopwatch.StartNew();
+        var sequencesPerStep = (long)options.BatchSize * options.GradientAccumulationSteps * (collective?.WorldSize ?? 1);
+        var choice = Choose(shape, trainingTokens, budget, sequencesPerStep, options.BatchSize, collective, cancellationToken);
+        var left = TimeSpan.FromSeconds(Math.Floor((budget - watch.Elapsed).TotalSeconds));
+        if (left <= TimeSpan.Zero)
+        {
+            throw new ArgumentException($"Timing the presets took {watch.Elapsed.TotalSeconds:F0} s, all of the time budget of {budget}. Give a longer time budget, or name a preset (tiny, small, seed).", nameof(options));
+        }
+
+        return choice with { Elapsed = watch.Elapsed, BudgetLeft = left };
+    }
+
     /// <summary>Chooses a preset from <paramref name="stepSeconds"/>, the seconds one optimizer step of a shape takes.</summary>
     /// <inheritdoc cref="Choose(Func{GptPreset, GptConfig}, long, TimeSpan, long, int, ICollective?, CancellationToken)" path="/param"/>
     public static AutoPresetChoice Choose(Func<GptPreset, GptConfig> shape, long trainingTokens, TimeSpan budget, long sequencesPerStep, Func<GptConfig, double> stepSeconds)

@@ -9,6 +9,12 @@ namespace TinyGpt.Training;
 /// <param name="Measured">The presets timed, smallest first: each that fit the passes, then the first that did not (tiny, the fallback, is never timed).</param>
 public sealed record AutoPresetChoice(GptPreset Preset, GptConfig Config, IReadOnlyList<AutoPresetCandidate> Measured)
 {
+    /// <summary>How long the timing took (set by the overload that takes <see cref="TrainingOptions"/>).</summary>
+    public TimeSpan Elapsed { get; init; }
+
+    /// <summary>What is left of the time budget after the timing, in whole seconds (set by the overload that takes <see cref="TrainingOptions"/>).</summary>
+    public TimeSpan? BudgetLeft { get; init; }
+
     /// <summary>One line for the log: the choice and why.</summary>
     public override string ToString()
     {
