@@ -10,7 +10,7 @@ namespace TinyGpt.Benchmarks;
 /// Training-step throughput (forward + backward + AdamW) and generation speed for the Tiny and
 /// Seed presets: recomputing the whole sequence for every token, the KV cache with the module
 /// weights ([out, in], <c>linear</c>), and the KV cache with the decode layout the product uses
-/// (transposed copies, <c>addmm</c>). Batch-1 decoding reads every weight once per token, so the
+/// (packed copies multiplied on every core by <c>RowProduct</c>). Batch-1 decoding reads every weight once per token, so the
 /// memory bandwidth measured in the same run gives its bound: bandwidth / weight bytes.
 /// </summary>
 internal static class ModelBenchmark

@@ -5,75 +5,100 @@ using static TorchSharp.torch;
 namespace TinyGpt.Modeling;
 
 /// <summary>
-/// Transposed copies ([in, out], contiguous) of a model's matrices for generation, made once when
-/// a generation starts and freed with its <see cref="KvCache"/>. A token-at-a-time step is a
-/// matrix-vector product per layer, bound by reading the weights; with the weights stored
-/// [out, in] (<c>linear</c>) that product ran measurably slower here than <c>addmm</c> on the
-/// transposed copy (performance.md), so generation pays one copy of the weights up front instead.
+/// Copies of a model's matrices laid out for generation, made once when a generation starts and
+/// freed with its <see cref="KvCache"/>. A token-at-a-time step is a matrix-vector product per
+/// layer, bound by reading the weights. On the CPU in fp32 the copies are packed for
+/// <see cref="RowProduct"/>, which streams them on every core (2026-12-02: 1.6x <c>addmm</c> for one
+/// row, 2.5x for 8, performance.md); elsewhere they are transposed ([in, out], contiguous) for
+/// <c>addmm</c>, which ran faster than <c>linear</c> on the [out, in] weights.
 /// </summary>
 internal sealed class DecodeWeights : IDisposable
 {
-    private readonly Dictionary<Linear, (Tensor Weight, Tensor Transposed)> _weights = new(ReferenceEqualityComparer.Instance);
-    private readonly Tensor _head;
+    private readonly Dictionary<Linear, Matrix> _matrices = new(ReferenceEqualityComparer.Instance);
+    private readonly Matrix _head;
+    private readonly int _threads;
 
     public DecodeWeights(IEnumerable<Linear> linears, Tensor outputEmbedding)
     {
         using var noGrad = no_grad();
-        using var scope = NewDisposeScope();
+        _threads = get_num_threads();
         foreach (var linear in linears)
         {
-            var weight = linear.weight!.detach();
-            _weights[linear] = (weight.DetachFromDisposeScope(), weight.t().contiguous().DetachFromDisposeScope());
+            _matrices[linear] = new Matrix(linear.weight!, linear.bias);
         }
 
-        _head = outputEmbedding.detach().DetachFromDisposeScope();
-        Head = _head.t().contiguous().DetachFromDisposeScope();
+        _head = new Matrix(outputEmbedding, null);
     }
 
-    /// <summary>The output projection transposed, [width, vocab].</summary>
-    public Tensor Head { get; }
+    /// <summary>The output projection's decode copy (packed or transposed); for tests of its lifetime.</summary>
+    public Tensor Head => _head.Copy;
 
-    /// <summary><paramref name="linear"/> applied to <paramref name="input"/> [..., in] through its transposed copy.</summary>
-    public Tensor Apply(Linear linear, Tensor input)
-    {
-        var (weight, transposed) = _weights[linear];
-        return Multiply(input, weight, transposed, linear.bias);
-    }
+    /// <summary><paramref name="linear"/> applied to <paramref name="input"/> [..., in] through its decode copy.</summary>
+    public Tensor Apply(Linear linear, Tensor input) => _matrices[linear].Multiply(input, _threads);
 
-    /// <summary>The logits of <paramref name="input"/> [..., width] through <see cref="Head"/>.</summary>
-    public Tensor ApplyHead(Tensor input) => Multiply(input, _head, Head, null);
+    /// <summary>The logits of <paramref name="input"/> [..., width] through the output projection.</summary>
+    public Tensor ApplyHead(Tensor input) => _head.Multiply(input, _threads);
 
     public void Dispose()
     {
-        foreach (var (weight, transposed) in _weights.Values)
+        foreach (var matrix in _matrices.Values)
         {
-            weight.Dispose();
-            transposed.Dispose();
+            matrix.Dispose();
         }
 
         _head.Dispose();
-        Head.Dispose();
     }
 
-    // One row (a lone sequence's token) multiplies fastest through the transposed copy; several
-    // rows (a batch of sequences, a prefill) fastest as W x^T on the [out, in] weights: measured
-    // 2.1x on the LM head at 8 rows here (performance.md, "Batched generation").
-    private static Tensor Multiply(Tensor input, Tensor weight, Tensor transposed, Tensor? bias)
+    private sealed class Matrix : IDisposable
     {
-        using var scope = NewDisposeScope();
-        long[] shape = [.. input.shape[..^1], transposed.shape[1]];
-        using var rows = input.reshape(-1, input.shape[^1]);
-        Tensor product;
-        if (rows.shape[0] == 1)
+        private readonly Tensor _weight;
+        private readonly Tensor? _bias;
+        private readonly bool _packed;
+
+        public Matrix(Tensor weight, Tensor? bias)
         {
-            product = bias is null ? rows.matmul(transposed) : bias.addmm(rows, transposed);
-        }
-        else
-        {
-            using var columns = weight.matmul(rows.t());
-            product = bias is null ? columns.t().contiguous() : columns.t().add(bias, OwnedScalars.One);
+            using var scope = NewDisposeScope();
+            _weight = weight.detach().DetachFromDisposeScope();
+            _bias = bias?.detach().DetachFromDisposeScope();
+            _packed = RowProduct.Supports(_weight);
+            Copy = (_packed ? RowProduct.Pack(_weight) : _weight.t().contiguous()).DetachFromDisposeScope();
         }
 
-        return product.view(shape).MoveToOuterDisposeScope();
+        /// <summary>The packed copy (<see cref="RowProduct.Pack"/>) or the transposed one.</summary>
+        public Tensor Copy { get; }
+
+        // A few rows (a lone sequence's token, a batch of sequences) go through the decode copy;
+        // many (a prefill) through W x^T on the [out, in] weights, which libtorch does best there
+        // (2.1x addmm on the transposed copy at 8 rows on the LM head, performance.md).
+        public Tensor Multiply(Tensor input, int threads)
+        {
+            using var scope = NewDisposeScope();
+            var outer = _weight.shape[0];
+            long[] shape = [.. input.shape[..^1], outer];
+            using var rows = input.reshape(-1, input.shape[^1]);
+            Tensor product;
+            if (_packed && rows.shape[0] <= RowProduct.MaxRows)
+            {
+                product = RowProduct.Multiply(rows, Copy, outer, _bias, threads);
+            }
+            else if (!_packed && rows.shape[0] == 1)
+            {
+                product = _bias is null ? rows.matmul(Copy) : _bias.addmm(rows, Copy);
+            }
+            else
+            {
+                using var columns = _weight.matmul(rows.t());
+                product = _bias is null ? columns.t().contiguous() : columns.t().add(_bias, OwnedScalars.One);
+            }
+
+            return product.view(shape).MoveToOuterDisposeScope();
+        }
+
+        public void Dispose()
+        {
+            _weight.Dispose();
+            _bias?.Dispose();
+            Copy.Dispose();
+        }
     }
 }

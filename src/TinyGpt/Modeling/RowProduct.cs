@@ -1,0 +1,202 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Modeling;
+
+/// <summary>
+/// y = x W^T + b for one or a few rows x (a decoding step), reading a packed copy of the weights
+/// once and splitting the output columns across cores. Written by hand because libtorch runs a
+/// one-row product on one core here, and a decoding step is bound by reading the weights: one core
+/// reaches about half the memory bandwidth two do (performance.md, "Decoding: the row product").
+/// </summary>
+/// <remarks>
+/// The packed copy stores the weights in groups of 32 output columns, [out / 32, in, 32], so a
+/// group is one contiguous stream and each vector load feeds 8 outputs. Every output is one sum over the
+/// inputs in order, whatever the number of rows or threads, so a row's result does not depend on
+/// the rows beside it (batched decoding equals decoding alone) or on the thread count.
+/// </remarks>
+internal static unsafe class RowProduct
+{
+    /// <summary>The most rows multiplied here; more (a prefill) are compute-bound and go to libtorch.</summary>
+    public const int MaxRows = 16;
+
+    // Output columns per group: four vectors of 8, the most sums one row keeps in registers while
+    // reading one contiguous stream of weights.
+    private const int GroupWidth = 32;
+
+    // Below this much work per thread, handing half to another core costs more than it saves
+    // (the tiny preset's 128-wide layers decoded slower on two threads than on one).
+    private const long MinMultiplyAddsPerThread = 1L << 18;
+
+    /// <summary>Whether a weight of this kind can be packed for <see cref="Multiply"/>.</summary>
+    public static bool Supports(Tensor weight) =>
+        weight.device_type == DeviceType.CPU
+        && weight.dtype == ScalarType.Float32
+        && weight.dim() == 2
+        && Vector256.IsHardwareAccelerated;
+
+    /// <summary>The packed copy of <paramref name="weight"/> [out, in]: [ceil(out / 32), in, 32], zero columns at the end.</summary>
+    public static Tensor Pack(Tensor weight)
+    {
+        using var scope = NewDisposeScope();
+        var outer = weight.shape[0];
+        var padded = (outer + GroupWidth - 1) / GroupWidth * GroupWidth;
+        using var detached = weight.detach();
+        using var full = padded == outer ? detached.alias() : nn.functional.pad(detached, [0, 0, 0, padded - outer]);
+        using var panels = full.view(padded / GroupWidth, GroupWidth, weight.shape[1]);
+        return panels.transpose(1, 2).contiguous().MoveToOuterDisposeScope();
+    }
+
+    /// <summary>
+    /// <paramref name="input"/> [rows, in] times the weight packed in <paramref name="packed"/>
+    /// (<see cref="Pack"/>) transposed, plus <paramref name="bias"/> [out] when given: [rows, out],
+    /// on up to <paramref name="threads"/> threads.
+    /// </summary>
+    public static Tensor Multiply(Tensor input, Tensor packed, long outer, Tensor? bias, int threads)
+    {
+        var rows = checked((int)input.shape[0]);
+        var inner = checked((int)input.shape[1]);
+        if (packed.shape[1] != inner || rows is < 1 or > MaxRows)
+        {
+            throw new ArgumentException($"{rows} rows of {inner} columns do not fit a packed weight of {packed.shape[1]} inputs.", nameof(input));
+        }
+
+        using var x = input.is_contiguous() ? input.alias() : input.contiguous();
+        using var b = bias?.contiguous();
+        var output = empty([rows, outer], ScalarType.Float32, input.device);
+        var job = new Job(Pointer(packed), Pointer(x), b is null ? null : Pointer(b), Pointer(output), rows, inner, checked((int)outer));
+
+        var groups = checked((int)packed.shape[0]);
+        var blocks = (int)Math.Clamp(packed.NumberOfElements * rows / MinMultiplyAddsPerThread, 1, Math.Min(threads, groups));
+        if (blocks == 1)
+        {
+            job.Run(0, groups);
+        }
+        else
+        {
+            var perBlock = (groups + blocks - 1) / blocks;
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = blocks }, block =>
+                job.Run(block * perBlock, Math.Min(groups, (block + 1) * perBlock)));
+        }
+
+        return output;
+    }
+
+    private static float* Pointer(Tensor tensor) => (float*)Unsafe.AsPointer(ref MemoryMarshal.GetReference(tensor.bytes));
+
+    private readonly struct Job(float* packed, float* input, float* bias, float* output, int rows, int inner, int outer)
+    {
+        private readonly float* _packed = packed;
+        private readonly float* _input = input;
+        private readonly float* _bias = bias;
+        private readonly float* _output = output;
+        private readonly int _rows = rows;
+        private readonly int _inner = inner;
+        private readonly int _outer = outer;
+
+        private long GroupFloats => (long)_inner * GroupWidth;
+
+        /// <summary>Panel groups [<paramref name="start"/>, <paramref name="end"/>) for every row.</summary>
+        public void Run(int start, int end)
+        {
+            for (var group = start; group < end; group++)
+            {
+                var row = 0;
+                for (; row + 2 <= _rows; row += 2)
+                {
+                    TwoRows(row, group);
+                }
+
+                if (row < _rows)
+                {
+                    OneRow(row, group);
+                }
+            }
+        }
+
+        // One row against a group's 32 columns: four independent sums over one contiguous stream.
+        private void OneRow(int row, int group)
+        {
+            var x = _input + ((long)row * _inner);
+            var w = _packed + (group * GroupFloats);
+            Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+            for (var k = 0; k < _inner; k++, w += GroupWidth)
+            {
+                var xk = Vector256.Create(x[k]);
+                s0 = Vector256.FusedMultiplyAdd(Vector256.Load(w), xk, s0);
+                s1 = Vector256.FusedMultiplyAdd(Vector256.Load(w + 8), xk, s1);
+                s2 = Vector256.FusedMultiplyAdd(Vector256.Load(w + 16), xk, s2);
+                s3 = Vector256.FusedMultiplyAdd(Vector256.Load(w + 24), xk, s3);
+            }
+
+            var column = group * GroupWidth;
+            Store(row, column, s0);
+            Store(row, column + 8, s1);
+            Store(row, column + 16, s2);
+            Store(row, column + 24, s3);
+        }
+
+        // Two rows against a group's 32 columns: each weight load serves both rows, and the eight
+        // sums are independent. The same order of additions as OneRow, so results match it exactly.
+        private void TwoRows(int row, int group)
+        {
+            var x0 = _input + ((long)row * _inner);
+            var x1 = x0 + _inner;
+            var w = _packed + (group * GroupFloats);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (var k = 0; k < _inner; k++, w += GroupWidth)
+            {
+                var v0 = Vector256.Load(w);
+                var v1 = Vector256.Load(w + 8);
+                var v2 = Vector256.Load(w + 16);
+                var v3 = Vector256.Load(w + 24);
+                var x0k = Vector256.Create(x0[k]);
+                a0 = Vector256.FusedMultiplyAdd(v0, x0k, a0);
+                a1 = Vector256.FusedMultiplyAdd(v1, x0k, a1);
+                a2 = Vector256.FusedMultiplyAdd(v2, x0k, a2);
+                a3 = Vector256.FusedMultiplyAdd(v3, x0k, a3);
+                var x1k = Vector256.Create(x1[k]);
+                b0 = Vector256.FusedMultiplyAdd(v0, x1k, b0);
+                b1 = Vector256.FusedMultiplyAdd(v1, x1k, b1);
+                b2 = Vector256.FusedMultiplyAdd(v2, x1k, b2);
+                b3 = Vector256.FusedMultiplyAdd(v3, x1k, b3);
+            }
+
+            var column = group * GroupWidth;
+            Store(row, column, a0);
+            Store(row, column + 8, a1);
+            Store(row, column + 16, a2);
+            Store(row, column + 24, a3);
+            Store(row + 1, column, b0);
+            Store(row + 1, column + 8, b1);
+            Store(row + 1, column + 16, b2);
+            Store(row + 1, column + 24, b3);
+        }
+
+        // Writes 8 sums, plus the bias, to the row's output from column on; the padding columns
+        // past the weight's last row are dropped.
+        private void Store(int row, int column, Vector256<float> sums)
+        {
+            if (column >= _outer)
+            {
+                return;
+            }
+
+            var y = _output + ((long)row * _outer) + column;
+            if (column + 8 <= _outer)
+            {
+                (_bias is null ? sums : sums + Vector256.Load(_bias + column)).Store(y);
+                return;
+            }
+
+            for (var j = 0; column + j < _outer; j++)
+            {
+                y[j] = sums[j] + (_bias is null ? 0f : _bias[column + j]);
+            }
+        }
+    }
+}

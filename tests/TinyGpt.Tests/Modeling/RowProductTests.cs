@@ -1,0 +1,58 @@
+using TinyGpt.Modeling;
+using static TorchSharp.torch;
+
+namespace TinyGpt.Tests.Modeling;
+
+public class RowProductTests
+{
+    [Theory]
+    [InlineData(1, 512, 1536, true)]
+    [InlineData(3, 37, 61, true)]
+    [InlineData(8, 64, 100, false)]
+    [InlineData(16, 128, 2048, true)]
+    public void It_multiplies_like_linear_for_any_row_count_and_shape(int rows, int inner, int outer, bool withBias)
+    {
+        manual_seed(rows + inner + outer);
+        using var weight = randn(outer, inner);
+        using var bias = withBias ? randn(outer) : null;
+        using var input = randn(rows, inner);
+        using var packed = RowProduct.Pack(weight);
+        using var expected = nn.functional.linear(input, weight, bias);
+
+        foreach (var threads in new[] { 1, 2, 3 })
+        {
+            using var actual = RowProduct.Multiply(input, packed, outer, bias, threads);
+            actual.shape.Should().Equal(rows, outer);
+            (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-4f * MathF.Sqrt(inner), $"{threads} threads");
+        }
+    }
+
+    [Fact]
+    public void A_rows_result_does_not_depend_on_the_rows_beside_it_or_the_thread_count()
+    {
+        manual_seed(3);
+        using var weight = randn(1000, 512);
+        using var bias = randn(1000);
+        using var input = randn(7, 512);
+        using var packed = RowProduct.Pack(weight);
+        using var batched = RowProduct.Multiply(input, packed, 1000, bias, threads: 2);
+        for (var row = 0; row < 7; row++)
+        {
+            using var one = input.narrow(0, row, 1);
+            using var alone = RowProduct.Multiply(one, packed, 1000, bias, threads: 1);
+            using var inBatch = batched.narrow(0, row, 1);
+            alone.SameAs(inBatch).Should().BeTrue($"row {row} alone and in a batch of 7 are summed in the same order");
+        }
+    }
+
+    [Fact]
+    public void It_refuses_rows_that_do_not_fit_the_packed_weight()
+    {
+        using var weight = randn(64, 32);
+        using var packed = RowProduct.Pack(weight);
+        using var wide = randn(1, 33);
+        using var many = randn(RowProduct.MaxRows + 1, 32);
+        FluentActions.Invoking(() => RowProduct.Multiply(wide, packed, 64, null, 1)).Should().Throw<ArgumentException>().WithMessage("*33 columns*32 inputs*");
+        FluentActions.Invoking(() => RowProduct.Multiply(many, packed, 64, null, 1)).Should().Throw<ArgumentException>();
+    }
+}
