@@ -78,7 +78,8 @@ internal static unsafe class RowProduct
         else
         {
             var perBlock = (groups + blocks - 1) / blocks;
-            SpinningWorkers.Run(blocks, block => job.Run(block * perBlock, Math.Min(groups, (block + 1) * perBlock)));
+            Parallel.For(0, blocks, new ParallelOptions { MaxDegreeOfParallelism = blocks }, block =>
+                job.Run(block * perBlock, Math.Min(groups, (block + 1) * perBlock)));
         }
 
         return output;
