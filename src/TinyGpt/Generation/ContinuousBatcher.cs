@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using TinyGpt.Modeling;
+using TinyGpt.Torch;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Generation;
@@ -24,6 +25,7 @@ internal sealed class ContinuousBatcher
     private readonly GptModel _model;
     private readonly int _maxBatchSize;
     private readonly bool _decodeLayout;
+    private int _threads = 1;
     private readonly Lock _lock = new();
     private readonly Queue<Request> _waiting = new();
     private bool _running;
@@ -87,6 +89,12 @@ internal sealed class ContinuousBatcher
     {
         // Gradient mode is per thread in libtorch: this loop's thread never records a graph.
         using var noGrad = no_grad();
+        // Decoding steps run libtorch's operators on this thread alone: their tensors are a few
+        // rows, and the weight products use every core by themselves (OpenMpThreads). Prefills
+        // (whole prompts) get the usual threads. Asking for the count first makes libtorch set up
+        // this thread's count now, not in the middle of the first step.
+        _threads = get_num_threads();
+        OpenMpThreads.TrySet(1);
         var rows = new List<Request>();
         BatchedKvCache? cache = null;
         while (true)
@@ -172,6 +180,21 @@ internal sealed class ContinuousBatcher
     private void Prefill(BatchedKvCache cache, Request request)
     {
         var start = Stopwatch.GetTimestamp();
+        OpenMpThreads.TrySet(_threads);
+        try
+        {
+            PrefillRow(cache, request);
+        }
+        finally
+        {
+            OpenMpThreads.TrySet(1);
+        }
+
+        Interlocked.Add(ref _prefillTicks, Stopwatch.GetTimestamp() - start);
+    }
+
+    private void PrefillRow(BatchedKvCache cache, Request request)
+    {
         cache.ResetRow(request.Row);
         using var rowCache = cache.Row(request.Row);
         if (request.Tokens.Count > 1)
@@ -183,7 +206,6 @@ internal sealed class ContinuousBatcher
 
         cache.CompletePrefill(request.Row, rowCache);
         request.NeedsPrefill = false;
-        Interlocked.Add(ref _prefillTicks, Stopwatch.GetTimestamp() - start);
     }
 
     private void Step(BatchedKvCache cache, List<Request> rows)

@@ -52,7 +52,7 @@ public sealed class TokenGenerator
     /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only: one generation at a time).</summary>
     internal bool UseKvCache { get; init; } = true;
 
-    /// <summary>Whether cached decoding multiplies through transposed weight copies made when a generation starts (<c>DecodeWeights</c>); off only to measure what they buy.</summary>
+    /// <summary>Whether cached decoding multiplies through packed weight copies made when a generation starts (<c>DecodeWeights</c>); off only to measure what they buy.</summary>
     internal bool UseDecodeLayout { get; init; } = true;
 
     /// <summary>The loop that decodes this generator's requests together.</summary>

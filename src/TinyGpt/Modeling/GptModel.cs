@@ -169,8 +169,8 @@ public sealed class GptModel : nn.Module
     public KvCache CreateCache(int batchSize = 1) => CreateCache(batchSize, decodeLayout: false);
 
     /// <summary>
-    /// A cache for generation; with <paramref name="decodeLayout"/> it also holds transposed
-    /// copies of the weights that token-at-a-time steps multiply faster (<see cref="DecodeWeights"/>).
+    /// A cache for generation; with <paramref name="decodeLayout"/> it also holds packed or
+    /// transposed copies of the weights that token-at-a-time steps multiply faster (<see cref="DecodeWeights"/>).
     /// Only for inference: the copies do not follow later changes to the weights.
     /// </summary>
     internal KvCache CreateCache(int batchSize, bool decodeLayout)
