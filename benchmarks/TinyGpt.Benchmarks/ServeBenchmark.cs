@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
+using TinyGpt.Torch;
 using TorchSharp;
 
 namespace TinyGpt.Benchmarks;
@@ -109,11 +110,26 @@ internal static class ServeBenchmark
         return 0;
     }
 
-    // One batched decode step, rows of equal and of different lengths, without sampling.
+    // One batched decode step, rows of equal and of different lengths, without sampling; like the
+    // product's decoding loop, with libtorch's operators on this thread alone (OpenMpThreads).
     private static void StepTimes(GptModel model, int[] batches)
     {
         model.eval();
         using var noGrad = torch.no_grad();
+        var threads = torch.get_num_threads();
+        OpenMpThreads.TrySet(1);
+        try
+        {
+            StepTimesOnOneThread(model, batches);
+        }
+        finally
+        {
+            OpenMpThreads.TrySet(threads);
+        }
+    }
+
+    private static void StepTimesOnOneThread(GptModel model, int[] batches)
+    {
         Console.WriteLine("| rows | equal lengths (ms/step) | different lengths (ms/step) |");
         Console.WriteLine("|---:|---:|---:|");
         foreach (var rows in batches)
