@@ -77,7 +77,7 @@ internal sealed class DecodeWeights : IDisposable
             long[] shape = [.. input.shape[..^1], outer];
             using var rows = input.reshape(-1, input.shape[^1]);
             Tensor product;
-            if (_packed && rows.shape[0] <= RowProduct.MaxRows)
+            if (_packed && rows.shape[0] is >= 1 and <= RowProduct.MaxRows)
             {
                 product = RowProduct.Multiply(rows, Copy, outer, _bias, threads);
             }
