@@ -121,7 +121,17 @@ internal sealed class ContinuousBatcher
                     // A fresh weight layout per busy period: the copies never outlive the requests
                     // that use them, so weights trained between generations are always seen.
                     _model.eval();
-                    cache = _model.CreateBatchedCache(_maxBatchSize, _decodeLayout);
+                    // With the usual thread count: the weight copies take their thread count
+                    // from it, and packing them is a large copy.
+                    OpenMpThreads.TrySet(_threads);
+                    try
+                    {
+                        cache = _model.CreateBatchedCache(_maxBatchSize, _decodeLayout);
+                    }
+                    finally
+                    {
+                        OpenMpThreads.TrySet(1);
+                    }
                 }
 
                 foreach (var request in admitted)
