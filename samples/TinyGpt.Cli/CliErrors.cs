@@ -45,6 +45,7 @@ internal static partial class CliErrors
         ["Device"] = "--device",
         ["EvalInterval"] = "--eval-interval",
         ["EvalStride"] = "--eval-stride",
+        ["WeightAverageDecay"] = "--ema",
         ["LogInterval"] = "--log-interval",
         ["SampleInterval"] = "--sample-interval",
         ["PeakFlops"] = "--peak-gflops",

@@ -65,6 +65,8 @@ internal sealed record TrainSettings
 
     public double WeightDecay { get; init; } = 0.1;
 
+    public double? WeightAverageDecay { get; init; }
+
     public int? EvalStride { get; init; }
 
     public string? InitFrom { get; init; }
@@ -94,6 +96,7 @@ internal sealed record TrainSettings
         LogInterval = LogInterval,
         MinLearningRate = MinLearningRate,
         WeightDecay = WeightDecay,
+        WeightAverageDecay = WeightAverageDecay,
         EvalStride = EvalStride,
         InitFrom = InitFrom is null ? null : Path.GetFullPath(InitFrom),
         // The weights fix the model's positions; --context then trains on shorter windows.

@@ -44,6 +44,7 @@ internal static class TrainCommand
     public static readonly Option<int?> Heads = new("--heads") { Description = "Attention heads (default: the preset's)." };
     public static readonly Option<double?> MinLearningRate = new("--min-lr") { Description = "Learning rate at the end of the cosine decay (default: a tenth of --lr)." };
     public static readonly Option<double> WeightDecay = new("--weight-decay") { Description = "AdamW weight decay of matrices (biases, LayerNorms and embeddings get none).", DefaultValueFactory = _ => 0.1 };
+    public static readonly Option<double?> Ema = new("--ema") { Description = "Keep an exponential moving average of the weights with this decay (for example 0.999): evaluations score it and the saved model is it (default: none)." };
     public static readonly Option<int?> EvalStride = new("--eval-stride") { Description = "Stride of the evaluation windows (default: the context; smaller gives every token more context)." };
 
     public static readonly Option<string?> InitFrom = new("--init-from") { Description = "Start from these weights instead of random ones (fine-tuning): a Hugging Face GPT-2 folder, a model file or a checkpoint. The model's shape comes from them; prepare the run with their tokenizer." };
@@ -53,7 +54,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
             Run, Preset, MaxSteps, Epochs, TimeBudget, BatchSize, BatchOrder, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, NoTensorBoard, PeakGflops, LogInterval,
-            Width, Layers, Heads, MinLearningRate, WeightDecay, EvalStride, InitFrom,
+            Width, Layers, Heads, MinLearningRate, WeightDecay, Ema, EvalStride, InitFrom,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -92,6 +93,7 @@ internal static class TrainCommand
         Heads = result.GetValue(Heads),
         MinLearningRate = result.GetValue(MinLearningRate),
         WeightDecay = result.GetValue(WeightDecay),
+        WeightAverageDecay = result.GetValue(Ema),
         EvalStride = result.GetValue(EvalStride),
         InitFrom = result.GetValue(InitFrom),
         ModelFlagsGiven = new Option[] { Preset, Context, Dropout, Width, Layers, Heads }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList(),

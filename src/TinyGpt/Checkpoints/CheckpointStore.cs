@@ -159,14 +159,23 @@ public sealed class CheckpointStore : ITrainingCheckpoints
         using var content = Open(path, verify: true);
         var state = CheckCompatible(content, path, model.Config, tokenizerFingerprint);
         ModelFile.LoadWeights(model, content, path, ModelPrefix);
+        // What the file lacks is the trainer's to judge: a weight average may start late, moments may not.
+        var missing = new List<string>();
         foreach (var (name, tensor) in optimizerState)
         {
-            content.CopyInto(name, tensor);
+            if (content.Entries.ContainsKey(name))
+            {
+                content.CopyInto(name, tensor);
+            }
+            else
+            {
+                missing.Add(name);
+            }
         }
 
         using var rng = content.Load(RandomStateName);
         torch.set_rng_state(rng);
-        return new RestoredCheckpoint(path, state, null);
+        return new RestoredCheckpoint(path, state, null) { MissingState = missing };
     }
 
     /// <summary>

@@ -18,7 +18,11 @@ public interface ITrainingCheckpoints
     /// Loads the newest checkpoint that is complete into <paramref name="model"/>,
     /// <paramref name="optimizerState"/> and the random generator; null when there is none.
     /// </summary>
-    /// <remarks>A checkpoint of another model or tokenizer is refused with an exception that says so.</remarks>
+    /// <remarks>
+    /// A checkpoint of another model or tokenizer is refused with an exception that says so. State
+    /// tensors the checkpoint does not hold are left as they are and named in
+    /// <see cref="RestoredCheckpoint.MissingState"/>.
+    /// </remarks>
     RestoredCheckpoint? RestoreLatest(GptModel model, IReadOnlyList<KeyValuePair<string, torch.Tensor>> optimizerState, string tokenizerFingerprint);
 
     /// <summary>Loads the checkpoint at <paramref name="path"/>, as <see cref="RestoreLatest"/> does.</summary>

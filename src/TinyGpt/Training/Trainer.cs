@@ -174,8 +174,9 @@ public sealed class Trainer
         var parameters = Model.NamedParameters();
         using var optimizer = new AdamW(parameters.Select(p => (p.Name, (Tensor)p.Parameter)), Options.WeightDecay, Options.Beta1, Options.Beta2);
         using var averager = new GradientAverager(Collective, parameters.Select(p => (Tensor)p.Parameter).ToList(), GradientBucketBytes);
+        using var average = Options.WeightAverageDecay is { } decay ? new WeightAverage(parameters.Select(p => (p.Name, (Tensor)p.Parameter)), decay) : null;
         var state = new TrainingState();
-        var restored = Resume(state, batches, optimizer);
+        var restored = Resume(state, batches, optimizer, average);
         var resumedFrom = restored?.Path;
         var earlierSeconds = restored?.State.ElapsedSeconds ?? 0;
         var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, Elapsed);
@@ -192,8 +193,8 @@ public sealed class Trainer
             var started = TimeProvider.GetTimestamp();
             if (Checkpoints is not null && Collective.IsPrimary)
             {
-                var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, Collective.WorldSize, validationLoss, Elapsed());
-                path = Checkpoints.Save(record, Model, optimizer.State(), Data.Tokenizer.Fingerprint);
+                var record = state.ToRecord(plan, Options, batches.Position, optimizer.StepCount, average?.UpdateCount, Collective.WorldSize, validationLoss, Elapsed());
+                path = Checkpoints.Save(record, Model, TrainingTensors(optimizer, average), Data.Tokenizer.Fingerprint);
                 Notify(o => o.OnCheckpointSaved(state.Step, path));
             }
 
@@ -233,7 +234,7 @@ public sealed class Trainer
             (double LearningRate, double GradientNorm) step;
             using (var activity = TinyGptTelemetry.Source.StartActivity("tinygpt.train.step"))
             {
-                step = TrainStep(batches, optimizer, averager, plan, state);
+                step = TrainStep(batches, optimizer, averager, average, plan, state);
                 throughput.Pause(plan.TokensPerStep);
                 activity?.SetTag("tinygpt.step", state.Step).SetTag("tinygpt.loss", state.LastLoss).SetTag("tinygpt.learning_rate", step.LearningRate);
             }
@@ -257,7 +258,12 @@ public sealed class Trainer
                 try
                 {
                     var evaluationStarted = TimeProvider.GetTimestamp();
-                    var estimate = Evaluate(Data.Validation, Options.EvalBatches, cancellationToken: cancellationToken);
+                    EvaluationResult estimate;
+                    using (average?.Apply())
+                    {
+                        estimate = Evaluate(Data.Validation, Options.EvalBatches, cancellationToken: cancellationToken);
+                    }
+
                     budget?.RecordEvaluation(TimeProvider.GetElapsedTime(evaluationStarted).TotalSeconds);
                     state.RecordEvaluation(estimate.Loss);
                     Report(new EvaluationReport(state.Step, state.TokensSeen, estimate, Partial: Options.EvalBatches is not null));
@@ -295,6 +301,7 @@ public sealed class Trainer
         {
             try
             {
+                using var averaged = average?.Apply();
                 final = Evaluate(Data.Validation, null, Data.ValidationBytes, Data.ValidationWords, cancellationToken);
             }
             catch (OperationCanceledException)
@@ -313,6 +320,8 @@ public sealed class Trainer
             Logger.LogInformation("Time budget {Budget}: the run took {Used} ({Share:P1} of it) for {Steps} steps.", timeBudget, used.ToString(@"hh\:mm\:ss", CultureInfo.InvariantCulture), used / timeBudget, state.Step);
         }
 
+        // The checkpoint above keeps the raw weights to train on from; the model is the average.
+        average?.CopyIntoParameters();
         Model.eval();
         var result = new TrainingResult(state.Step, state.TokensSeen, state.LastLoss, final, Elapsed(), Checkpoints is null ? null : lastCheckpoint);
         Notify(o => o.OnTrainingFinished(result, Model));
@@ -349,7 +358,7 @@ public sealed class Trainer
     }
 
     /// <summary>One optimizer step: forward and backward over the micro-batches, average gradients over the ranks, clip, update.</summary>
-    private (double LearningRate, double GradientNorm) TrainStep(TokenBatchSource batches, AdamW optimizer, GradientAverager averager, TrainingPlan plan, TrainingState state)
+    private (double LearningRate, double GradientNorm) TrainStep(TokenBatchSource batches, AdamW optimizer, GradientAverager averager, WeightAverage? average, TrainingPlan plan, TrainingState state)
     {
         using var scope = NewDisposeScope();
         Model.train();
@@ -365,6 +374,7 @@ public sealed class Trainer
         var gradNorm = ClipGradients();
         var lr = plan.Schedule.At(state.Step);
         optimizer.Step(lr);
+        average?.Update();
         state.Step++;
         state.TokensSeen += plan.TokensPerStep;
         state.LastLoss = stepLoss;
@@ -377,7 +387,7 @@ public sealed class Trainer
     }
 
     /// <summary>Loads the checkpoint to continue from, or gives every rank rank 0's initial weights.</summary>
-    private RestoredCheckpoint? Resume(TrainingState state, TokenBatchSource batches, AdamW optimizer)
+    private RestoredCheckpoint? Resume(TrainingState state, TokenBatchSource batches, AdamW optimizer, WeightAverage? average)
     {
         if (_resumeFrom is not null || _resumeFromLatest)
         {
@@ -386,13 +396,14 @@ public sealed class Trainer
                 throw new InvalidOperationException("Resuming needs Trainer.Checkpoints: the trainer has nowhere to read checkpoints from.");
             }
 
-            var optimizerState = optimizer.State();
+            var tensors = TrainingTensors(optimizer, average);
             var restored = _resumeFrom is not null
-                ? Checkpoints.Restore(_resumeFrom, Model, optimizerState, Data.Tokenizer.Fingerprint)
-                : Checkpoints.RestoreLatest(Model, optimizerState, Data.Tokenizer.Fingerprint);
+                ? Checkpoints.Restore(_resumeFrom, Model, tensors, Data.Tokenizer.Fingerprint)
+                : Checkpoints.RestoreLatest(Model, tensors, Data.Tokenizer.Fingerprint);
             if (restored is not null)
             {
                 var saved = restored.State;
+                RestoreAverage(restored, average);
                 if (restored.Note is { } note)
                 {
                     Logger.LogWarning("{Note}", note);
@@ -431,7 +442,37 @@ public sealed class Trainer
             }
         }
 
+        // The average starts from the weights training starts from, not those of the constructor.
+        average?.Reset();
         return null;
+    }
+
+    /// <summary>The tensors a checkpoint holds besides the model: the optimizer's moments and the weight average.</summary>
+    private static IReadOnlyList<KeyValuePair<string, Tensor>> TrainingTensors(AdamW optimizer, WeightAverage? average) =>
+        average is null ? optimizer.State() : [.. optimizer.State(), .. average.State()];
+
+    /// <summary>Continues the checkpoint's weight average, or starts one from its weights when it kept none.</summary>
+    private void RestoreAverage(RestoredCheckpoint restored, WeightAverage? average)
+    {
+        var missing = restored.MissingState;
+        if (missing.FirstOrDefault(n => !n.StartsWith(WeightAverage.StatePrefix, StringComparison.Ordinal)) is { } lost)
+        {
+            throw new InvalidDataException($"The checkpoint '{restored.Path}' has no tensor '{lost}' ({missing.Count} training tensors missing): it was not written by this trainer. Train without resuming, or start from its weights with InitFrom.");
+        }
+
+        if (average is null)
+        {
+            return;
+        }
+
+        if (missing.Count > 0 || restored.State.WeightAverageUpdates is not { } updates)
+        {
+            Logger.LogWarning("The checkpoint {Checkpoint} was trained without a weight average: the average starts from its weights at step {Step}.", restored.Path, restored.State.Step);
+            average.Reset();
+            return;
+        }
+
+        average.UpdateCount = updates;
     }
 
     /// <summary>

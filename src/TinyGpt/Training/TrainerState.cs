@@ -44,4 +44,7 @@ public sealed record TrainerState
 
     /// <summary>Training seconds before this checkpoint, over all resumes.</summary>
     public double ElapsedSeconds { get; init; }
+
+    /// <summary>Updates folded into the checkpoint's weight average (<see cref="TrainingOptions.WeightAverageDecay"/>); null when the run kept none.</summary>
+    public long? WeightAverageUpdates { get; init; }
 }

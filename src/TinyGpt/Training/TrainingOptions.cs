@@ -104,6 +104,13 @@ public sealed class TrainingOptions : IValidatable
     public double? PeakFlops { get; set; }
 
     /// <summary>
+    /// Decay of an exponential moving average of the weights (for example 0.999), or null for none.
+    /// With an average, evaluations score it and the final model is it, while training goes on with
+    /// the raw weights; checkpoints hold both, so a resumed run continues the average exactly.
+    /// </summary>
+    public double? WeightAverageDecay { get; set; }
+
+    /// <summary>
     /// Weights to start from instead of a random initialisation (fine-tuning): a Hugging Face GPT-2
     /// folder, a TinyGpt model file or a checkpoint, of the same shape as the model being trained.
     /// Ignored when training resumes from a checkpoint, which already holds the fine-tuned weights.
@@ -136,6 +143,7 @@ public sealed class TrainingOptions : IValidatable
         .Require(LogInterval >= 1, $"{nameof(LogInterval)} must be at least 1 (got {LogInterval}).")
         .Require(SampleInterval >= 0, $"{nameof(SampleInterval)} must be at least 0 (got {SampleInterval}).")
         .Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).")
+        .Require(WeightAverageDecay is null or (> 0 and < 1), $"{nameof(WeightAverageDecay)} must be in (0, 1), for example 0.999 (got {WeightAverageDecay}); use null for no average.")
         .Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).")
         .Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.")
         .Require(InitFrom is null || !string.IsNullOrWhiteSpace(InitFrom), $"{nameof(InitFrom)} must name a model folder or file, or be null to start from random weights.")

@@ -33,7 +33,7 @@ internal sealed class TrainingState
         (Step, TokensSeen, BestValidationLoss, EarlierSeconds) = (saved.Step, saved.TokensSeen, saved.BestValidationLoss, saved.ElapsedSeconds);
 
     /// <summary>The record a checkpoint stores.</summary>
-    public TrainerState ToRecord(TrainingPlan plan, TrainingOptions options, BatchPosition data, long optimizerSteps, int worldSize, double? validationLoss, TimeSpan sessionTime) => new()
+    public TrainerState ToRecord(TrainingPlan plan, TrainingOptions options, BatchPosition data, long optimizerSteps, long? averageUpdates, int worldSize, double? validationLoss, TimeSpan sessionTime) => new()
     {
         Step = Step,
         TotalSteps = plan.TotalSteps,
@@ -42,6 +42,7 @@ internal sealed class TrainingState
         DataEpoch = data.Epoch,
         DataStep = data.Step,
         OptimizerSteps = optimizerSteps,
+        WeightAverageUpdates = averageUpdates,
         BestValidationLoss = BestValidationLoss,
         ValidationLoss = validationLoss,
         BatchSize = options.BatchSize,
