@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using TinyGpt.Ngrams;
 using TinyGpt.Runs;
-using TinyGpt.Tokens;
 using TinyGpt.Training;
 
 namespace TinyGpt.Benchmarks;
@@ -44,8 +44,8 @@ internal static class NgramBenchmark
         var trainSplit = run.Manifest.TrainSplit;
         var split = run.GetSplit(options.Get("split") ?? run.Manifest.EvalSplit);
         var watch = Stopwatch.StartNew();
-        var train = ReadAll(run.OpenTokens(trainSplit));
-        var test = ReadAll(run.OpenTokens(split.Name));
+        var train = KneserNeyModel.ReadAll(run.OpenTokens(trainSplit));
+        var test = KneserNeyModel.ReadAll(run.OpenTokens(split.Name));
         var model = KneserNeyModel.Train(train, vocabSize, orders[^1], Discount);
         var countSeconds = watch.Elapsed.TotalSeconds;
 
@@ -127,18 +127,6 @@ internal static class NgramBenchmark
             var error = model.NormalisationError(tokens, order, 20);
             output.WriteLine($"check, order {order}: max |1 - sum over the vocabulary of p(w | h)| for 20 contexts: {error.ToString("0.0e+0", CultureInfo.InvariantCulture)}");
         }
-    }
-
-    private static long[] ReadAll(ITokenSequence tokens)
-    {
-        if (tokens.Count > Array.MaxLength)
-        {
-            throw new NotSupportedException($"A split of {tokens.Count:N0} tokens is too large to count in memory.");
-        }
-
-        var all = new long[tokens.Count];
-        tokens.CopyTo(0, all);
-        return all;
     }
 
     /// <summary>

@@ -10,15 +10,23 @@ internal static class EvaluationOutput
 {
     public static void PrintTable(string split, EvaluationResult result) => PrintTable(split, new TimedEvaluation(result, null), null);
 
-    public static void PrintTable(string split, TimedEvaluation evaluation, TimedEvaluation? dynamic)
+    public static void PrintTable(string split, TimedEvaluation evaluation, TimedEvaluation? dynamic, (TimedEvaluation Result, string Title)? mixed = null)
     {
-        var table = new Table().Title($"evaluation on '{split}'").AddColumn("metric").AddColumn(new TableColumn(dynamic is null ? "value" : "static").RightAligned());
+        var alone = dynamic is null && mixed is null;
+        var table = new Table().Title($"evaluation on '{split}'").AddColumn("metric").AddColumn(new TableColumn(alone ? "value" : "static").RightAligned());
+        var columns = new List<TimedEvaluation> { evaluation };
+        if (mixed is { } m)
+        {
+            table.AddColumn(new TableColumn(m.Title).RightAligned());
+            columns.Add(m.Result);
+        }
+
         if (dynamic is not null)
         {
             table.AddColumn(new TableColumn("dynamic").RightAligned());
+            columns.Add(dynamic);
         }
 
-        var columns = dynamic is null ? new[] { evaluation } : [evaluation, dynamic];
         void Row(string name, Func<TimedEvaluation, string> value) => table.AddRow([name, .. columns.Select(value)]);
         static string Number(double? value, string format) => value?.ToString(format, CultureInfo.InvariantCulture) ?? "n/a";
         Row("loss (nats/token)", e => Number(e.Result.Loss, "F4"));
@@ -34,10 +42,21 @@ internal static class EvaluationOutput
         AnsiConsole.Write(table);
     }
 
-    public static string Json(string split, TimedEvaluation evaluation, string model, TimedEvaluation? dynamic = null, DynamicEvaluationSettings? settings = null)
+    public static string Json(string split, TimedEvaluation evaluation, string model, TimedEvaluation? dynamic = null, DynamicEvaluationSettings? settings = null, TimedEvaluation? mixed = null, int? ngramOrder = null, double? ngramWeight = null)
     {
         var root = new Dictionary<string, object?> { ["split"] = split, ["model"] = model };
         Add(root, evaluation);
+        if (mixed is not null)
+        {
+            var ensemble = new Dictionary<string, object?> { ["order"] = ngramOrder, ["weight"] = ngramWeight };
+            Add(ensemble, mixed);
+            root["ngram"] = ensemble;
+        }
+        else
+        {
+            root["ngram"] = null;
+        }
+
         if (dynamic is not null)
         {
             var adapted = new Dictionary<string, object?> { ["learning_rate"] = settings?.LearningRate, ["decay"] = settings?.Decay };

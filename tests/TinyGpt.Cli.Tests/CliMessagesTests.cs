@@ -52,6 +52,34 @@ public sealed class CliMessagesTests : IDisposable
         var (code, _, error) = CliRunner.Run(Timeout, _run.Train("--lr", "NaN"));
         code.Should().Be(2);
         error.Should().Contain("--lr must be a positive number").And.NotContain("LearningRate").And.NotContain("TrainingOptions");
+
+        var (emaCode, _, emaError) = CliRunner.Run(Timeout, _run.Train("--ema", "1.5"));
+        emaCode.Should().Be(2);
+        emaError.Should().Contain("--ema must be in (0, 1)").And.NotContain("WeightAverageDecay");
+    }
+
+    [Fact]
+    public void The_model_mixed_with_an_ngram_model_is_reported_beside_its_own_score_and_a_bad_order_is_refused()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "4", "--ema", "0.9")));
+
+        var (_, json, _) = SmallRun.Expect(CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--ngram", "3", "--ngram-weight", "0.3", "--json"));
+        using var result = JsonDocument.Parse(json);
+        var mixed = result.RootElement.GetProperty("ngram");
+        mixed.GetProperty("order").GetInt32().Should().Be(3);
+        mixed.GetProperty("weight").GetDouble().Should().Be(0.3);
+        mixed.GetProperty("tokens").GetInt64().Should().Be(result.RootElement.GetProperty("tokens").GetInt64(), "both score the same tokens");
+        mixed.GetProperty("word_perplexity").GetDouble().Should().BeGreaterThan(1).And.NotBe(result.RootElement.GetProperty("word_perplexity").GetDouble());
+
+        var (_, table, _) = SmallRun.Expect(CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--ngram", "2"));
+        table.Should().Contain("static").And.Contain("with 2-gram (0.45)");
+
+        var (code, _, error) = CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--ngram", "40");
+        code.Should().Be(2);
+        error.Should().Contain("--ngram must be an order from 1 to").And.Contain("got 40");
+        var (weightCode, _, weightError) = CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--ngram", "3", "--ngram-weight", "2");
+        weightCode.Should().Be(2);
+        weightError.Should().Contain("--ngram-weight must be in [0, 1]");
     }
 
     [Fact]

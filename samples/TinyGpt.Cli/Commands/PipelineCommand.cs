@@ -2,14 +2,18 @@ using System.CommandLine;
 using Spectre.Console;
 using TinyGpt.Distributed.Launch;
 using TinyGpt.Generation;
+using TinyGpt.Ngrams;
 using TinyGpt.Runs;
 using TinyGpt.Text;
+using TinyGpt.Training;
 
 namespace TinyGpt.Cli.Commands;
 
 /// <summary><c>tinygpt</c> / <c>tinygpt run</c>: prepare, train, evaluate and generate with the tiny preset, end to end.</summary>
 internal static class PipelineCommand
 {
+    private const int MixedOrder = 3;
+
     public static Command Create(string name)
     {
         var run = new Option<string>("--run") { Description = "The run folder.", DefaultValueFactory = _ => Path.Combine("runs", "wikitext2-tiny") };
@@ -84,13 +88,17 @@ internal static class PipelineCommand
             var loaded = prepared.LoadModel();
             using (loaded.Model)
             {
+                // Beside the model's own score: the model mixed with a Kneser-Ney trigram of the
+                // training split (a static ensemble, counted in about a second; training.md, "Evaluation").
+                var trigram = KneserNeyModel.Train(prepared.OpenTokens(prepared.Manifest.TrainSplit), prepared.Manifest.VocabSize, MixedOrder);
                 foreach (var split in prepared.Manifest.Splits.Select(s => s.Name).Where(s => s != prepared.Manifest.TrainSplit))
                 {
                     // The trainer already scored the whole evaluation split with the final weights.
                     var evaluation = split == prepared.Manifest.EvalSplit && trained.Validation is { } final
                         ? final
                         : EvalCommand.Evaluate(prepared, loaded.Model, split, null, cancellationToken);
-                    EvaluationOutput.PrintTable(split, evaluation);
+                    var mixed = EvalCommand.Evaluate(prepared, loaded.Model, split, null, cancellationToken, trigram);
+                    EvaluationOutput.PrintTable(split, new TimedEvaluation(evaluation, null), null, (new TimedEvaluation(mixed, null), EvalCommand.MixedTitle(MixedOrder, EvaluationSettings.DefaultNgramWeight)));
                 }
 
                 AnsiConsole.Write(new Rule("[bold]4. generate[/]").LeftJustified());

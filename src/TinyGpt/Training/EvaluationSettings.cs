@@ -1,3 +1,5 @@
+using TinyGpt.Ngrams;
+
 namespace TinyGpt.Training;
 
 /// <summary>How <see cref="ModelEvaluator"/> scores a split.</summary>
@@ -20,4 +22,21 @@ public sealed record EvaluationSettings
 
     /// <summary>Words of the split's text (WikiText counting), for word-level perplexity.</summary>
     public long? Words { get; init; }
+
+    /// <summary>
+    /// An n-gram model counted on the training tokens to mix with the network, or null to score the
+    /// network alone. Every scored token then has probability
+    /// <c>(1 - NgramWeight) p_model + NgramWeight p_ngram</c>, the n-gram reading the tokens before it
+    /// in the split. Nothing adapts to the scored text: this is a static ensemble of two models.
+    /// </summary>
+    public KneserNeyModel? Ngram { get; init; }
+
+    /// <summary>Order of <see cref="Ngram"/> to score with; null uses the largest it counted.</summary>
+    public int? NgramOrder { get; init; }
+
+    /// <summary>Share of <see cref="Ngram"/> in the mixture, in [0, 1].</summary>
+    public double NgramWeight { get; init; } = DefaultNgramWeight;
+
+    /// <summary>The default <see cref="NgramWeight"/>, chosen on held-out training text (docs/performance.md).</summary>
+    public const double DefaultNgramWeight = 0.45;
 }

@@ -1,4 +1,5 @@
 using TinyGpt.Modeling;
+using TinyGpt.Ngrams;
 using TinyGpt.Tokens;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -38,6 +39,26 @@ public static class ModelEvaluator
             throw new ArgumentException($"The evaluation stride ({stride}) must be between 1 and the evaluation window ({contextLength}); a larger stride would skip tokens.", nameof(settings));
         }
 
+        var ngram = settings.Ngram;
+        var ngramOrder = settings.NgramOrder ?? ngram?.MaxOrder ?? 0;
+        if (ngram is not null)
+        {
+            if (ngramOrder < 1 || ngramOrder > ngram.MaxOrder)
+            {
+                throw new ArgumentException($"The n-gram order ({ngramOrder}) must be between 1 and the largest order the n-gram model counted ({ngram.MaxOrder}).", nameof(settings));
+            }
+
+            if (settings.NgramWeight is < 0 or > 1 || double.IsNaN(settings.NgramWeight))
+            {
+                throw new ArgumentException($"The n-gram weight must be in [0, 1] (got {settings.NgramWeight}).", nameof(settings));
+            }
+
+            if (ngram.VocabSize > model.Config.VocabSize)
+            {
+                throw new ArgumentException($"The n-gram model has {ngram.VocabSize} tokens but the model {model.Config.VocabSize}: count it with the run's own tokens.", nameof(settings));
+            }
+        }
+
         var windows = EvaluationWindows.Create(tokens.Count, contextLength, stride).ToList();
         var limit = settings.MaxBatches is { } m ? Math.Min(windows.Count, m * settings.BatchSize * collective.WorldSize) : windows.Count;
         double nats = 0;
@@ -67,8 +88,16 @@ public static class ModelEvaluator
                     var all = torch.tensor(buffer, device: device).view(chunk.Length, length + 1);
                     var logits = model.forward(all[.., ..length]);
                     var losses = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), all[.., 1..].reshape(-1), reduction: nn.Reduction.None);
-                    var keep = torch.tensor(mask, device: device);
-                    nats += losses.masked_select(keep).to(ScalarType.Float64).sum().item<double>();
+                    if (ngram is null)
+                    {
+                        var keep = torch.tensor(mask, device: device);
+                        nats += losses.masked_select(keep).to(ScalarType.Float64).sum().item<double>();
+                    }
+                    else
+                    {
+                        nats += MixedNats(losses, chunk, length, tokens, ngram, ngramOrder, settings.NgramWeight);
+                    }
+
                     scored += chunk.Sum(w => (long)w.ScoredCount);
                 }
             }
@@ -101,5 +130,36 @@ public static class ModelEvaluator
 
         var complete = limit == windows.Count;
         return EvaluationResult.FromTotals(nats, scored, complete ? settings.Bytes : null, complete ? settings.Words : null);
+    }
+
+    /// <summary>
+    /// -log of the mixture over one batch's scored tokens: the network's probabilities (from its
+    /// per-token losses) mixed with the n-gram's, which reads up to order - 1 tokens before each
+    /// target, also from before the window.
+    /// </summary>
+    private static double MixedNats(Tensor losses, EvaluationWindow[] chunk, int length, ITokenSequence tokens, KneserNeyModel ngram, int order, double weight)
+    {
+        var perToken = losses.to(ScalarType.Float64).cpu().data<double>().ToArray();
+        var history = order - 1;
+        var row = new long[history + length + 1];
+        double nats = 0;
+        for (var r = 0; r < chunk.Length; r++)
+        {
+            var window = chunk[r];
+            var from = Math.Max(0, window.Start - history);
+            var lead = (int)(window.Start - from);
+            var span = row.AsSpan(0, lead + length + 1);
+            tokens.CopyTo(from, span);
+            for (var j = window.ScoredFrom; j < window.ScoredFrom + window.ScoredCount; j++)
+            {
+                // Input position j predicts the token at j + 1 of the window.
+                var target = lead + j + 1;
+                var context = span[Math.Max(0, target - history)..target];
+                var p = ((1 - weight) * Math.Exp(-perToken[(r * length) + j])) + (weight * ngram.Probability(context, span[target], order));
+                nats -= Math.Log(p);
+            }
+        }
+
+        return nats;
     }
 }

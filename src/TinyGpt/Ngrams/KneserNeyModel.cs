@@ -1,6 +1,7 @@
 using System.Runtime.InteropServices;
+using TinyGpt.Tokens;
 
-namespace TinyGpt.Benchmarks;
+namespace TinyGpt.Ngrams;
 
 /// <summary>
 /// Interpolated Kneser-Ney n-gram language model (Chen &amp; Goodman): absolute discount D at every
@@ -12,9 +13,13 @@ namespace TinyGpt.Benchmarks;
 /// <remarks>
 /// N-grams are keys of up to 64 bits: each token id takes <see cref="BitsPerToken"/> bits, so the
 /// largest order is 64 / bits (4 for vocabularies of up to 65,536 ids, 5 up to 4,096). Keys are exact,
-/// not hashes: different n-grams of one order never share a key.
+/// not hashes: different n-grams of one order never share a key. Written here because no maintained
+/// .NET library counts n-grams over token ids (the classical toolkits, KenLM and SRILM, are C++ tools
+/// over words); counting the 266 k tokens of WikiText-2's validation split takes about a second.
+/// Mixed into <see cref="TinyGpt.Training.ModelEvaluator"/> through
+/// <c>EvaluationSettings.Ngram</c>, it gives the network what exact counts of the training text know.
 /// </remarks>
-internal sealed class KneserNeyModel
+public sealed class KneserNeyModel
 {
     private readonly Level[] _raw;
     private readonly Level[] _continuation;
@@ -29,12 +34,16 @@ internal sealed class KneserNeyModel
         _continuation = continuation;
     }
 
+    /// <summary>Token ids are below this.</summary>
     public int VocabSize { get; }
 
+    /// <summary>The largest order counted; any order up to it can be scored.</summary>
     public int MaxOrder { get; }
 
+    /// <summary>The absolute discount subtracted from every count.</summary>
     public double Discount { get; }
 
+    /// <summary>Bits a token id takes in a key.</summary>
     public int BitsPerToken { get; }
 
     /// <summary>Distinct n-grams counted at each order 1..<see cref="MaxOrder"/>.</summary>
@@ -46,7 +55,14 @@ internal sealed class KneserNeyModel
     /// <summary>The largest order whose keys fit in 64 bits for this vocabulary.</summary>
     public static int LargestOrder(int vocabSize) => 64 / BitsFor(vocabSize);
 
+    /// <summary>Counts every n-gram of orders 1..<paramref name="maxOrder"/> in <paramref name="tokens"/> (read whole into memory).</summary>
+    /// <exception cref="ArgumentException">A token id is outside the vocabulary, or the split holds more tokens than an array can.</exception>
+    public static KneserNeyModel Train(ITokenSequence tokens, int vocabSize, int maxOrder, double discount = 0.75) =>
+        Train(ReadAll(tokens), vocabSize, maxOrder, discount);
+
     /// <summary>Counts every n-gram of orders 1..<paramref name="maxOrder"/> in <paramref name="tokens"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The order does not fit 64-bit keys with this vocabulary, or the discount is not in (0, 1).</exception>
+    /// <exception cref="ArgumentException">A token id is outside the vocabulary.</exception>
     public static KneserNeyModel Train(ReadOnlySpan<long> tokens, int vocabSize, int maxOrder, double discount = 0.75)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
@@ -171,6 +187,21 @@ internal sealed class KneserNeyModel
         }
 
         return worst;
+    }
+
+    /// <summary>All of <paramref name="tokens"/> as one array.</summary>
+    /// <exception cref="ArgumentException">The sequence holds more tokens than an array can.</exception>
+    public static long[] ReadAll(ITokenSequence tokens)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
+        if (tokens.Count > Array.MaxLength)
+        {
+            throw new ArgumentException($"{tokens.Count:N0} tokens do not fit one array (at most {Array.MaxLength:N0}); count the n-grams of a smaller split.", nameof(tokens));
+        }
+
+        var all = new long[tokens.Count];
+        tokens.CopyTo(0, all);
+        return all;
     }
 
     private static long Key(ReadOnlySpan<long> gram, int bits)
