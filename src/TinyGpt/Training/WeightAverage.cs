@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Training;
@@ -60,12 +61,13 @@ internal sealed class WeightAverage : IDisposable
     {
         using var scope = NewDisposeScope();
         using var noGrad = no_grad();
-        var weight = 1 - NextDecay;
-        // lerp_ has no Scalar overload: a 0-d weight of the parameters' dtype and device computes the same.
-        using var share = tensor(weight, dtype: _averages[0].dtype, device: _averages[0].device);
+        var decay = NextDecay;
+        // Owned scalars (see OwnedScalars): they outlive every native call below.
+        using var keep = decay.ToScalar();
+        using var share = (1 - decay).ToScalar();
         for (var i = 0; i < _parameters.Length; i++)
         {
-            _averages[i].lerp_(_parameters[i].Parameter, share);
+            _averages[i].mul_(keep).add_(_parameters[i].Parameter, share);
         }
 
         UpdateCount++;
