@@ -12,15 +12,8 @@ namespace TinyGpt.Tests.Training;
 [Collection(TrainingCollection.Name)]
 public class TrainerTests
 {
-    private const string Text = "the quick brown fox jumps over the lazy dog. ";
     private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 256, ContextLength = 32, EmbeddingSize = 48, LayerCount = 2, HeadCount = 2 };
 
-    private static TrainingData RepeatedText(int repeats = 40)
-    {
-        var tokenizer = new ByteTokenizer();
-        var tokens = new TokenArray(tokenizer.Encode(string.Concat(Enumerable.Repeat(Text, repeats))));
-        return new TrainingData(tokens, tokenizer) { Validation = tokens };
-    }
 
     private static TrainingOptions QuickOptions(int steps) => new()
     {
@@ -39,7 +32,7 @@ public class TrainerTests
     public void A_tiny_model_overfits_repeated_text_and_greedy_generation_reproduces_it()
     {
         using var model = new GptModel(Config, seed: 1);
-        var data = RepeatedText();
+        var data = RepeatedSentence.Data();
         var result = new Trainer(model, data, QuickOptions(150)).Train();
 
         result.FinalLoss.Should().BeLessThan(0.15);
@@ -54,7 +47,7 @@ public class TrainerTests
     {
         using var straightRun = new TempDirectory();
         using var splitRun = new TempDirectory();
-        var data = RepeatedText();
+        var data = RepeatedSentence.Data();
         var options = QuickOptions(12);
 
         using var straight = new GptModel(Config with { Dropout = 0.1 }, seed: 2);
@@ -90,7 +83,7 @@ public class TrainerTests
         using var run = new TempDirectory();
         using var model = new GptModel(Config, seed: 3);
         using var cts = new CancellationTokenSource();
-        var trainer = FolderTraining.Create(model, RepeatedText(), QuickOptions(50), run.Path);
+        var trainer = FolderTraining.Create(model, RepeatedSentence.Data(), QuickOptions(50), run.Path);
         var act = async () => await trainer.TrainAsync(new InlineProgress<TrainingProgress>(p => { if (p.Step == 4) cts.Cancel(); }), cts.Token);
         (await act.Should().ThrowAsync<TrainingStoppedException>()).Which.CheckpointPath.Should().EndWith("step-00000004.safetensors");
 
@@ -109,7 +102,7 @@ public class TrainerTests
         var options = QuickOptions(6);
         options.CheckpointInterval = 3;
         options.KeepCheckpoints = 3;
-        FolderTraining.Create(model, RepeatedText(), options, run.Path).Train();
+        FolderTraining.Create(model, RepeatedSentence.Data(), options, run.Path).Train();
         var store = new CheckpointStore(FolderTraining.CheckpointsOf(run.Path), 3);
         var files = store.List();
         files.Should().HaveCount(2);
@@ -142,17 +135,17 @@ public class TrainerTests
         using var run = new TempDirectory();
         using (var model = new GptModel(Config, seed: 4))
         {
-            FolderTraining.Create(model, RepeatedText(), QuickOptions(2), run.Path).Train();
+            FolderTraining.Create(model, RepeatedSentence.Data(), QuickOptions(2), run.Path).Train();
         }
 
         using var other = new GptModel(Config with { LayerCount = 3 });
-        var trainer = FolderTraining.Create(other, RepeatedText(), QuickOptions(4), run.Path);
+        var trainer = FolderTraining.Create(other, RepeatedSentence.Data(), QuickOptions(4), run.Path);
         trainer.ResumeFromLatest();
         FluentActions.Invoking(() => trainer.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*another model*LayerCount 2 in the checkpoint, 3 now*");
 
         using var same = new GptModel(Config);
         var tokenizer = new ByteTokenizer(fingerprint: "another");
-        var otherTokens = new TrainingData(RepeatedText().Train, tokenizer);
+        var otherTokens = new TrainingData(RepeatedSentence.Data().Train, tokenizer);
         var trainer2 = FolderTraining.Create(same, otherTokens, QuickOptions(4), run.Path);
         trainer2.ResumeFromLatest();
         FluentActions.Invoking(() => trainer2.Train()).Should().Throw<CheckpointMismatchException>().WithMessage("*tokenizer*");
@@ -170,7 +163,7 @@ public class TrainerTests
             }
         }
 
-        var data = RepeatedText(5);
+        var data = RepeatedSentence.Data(5);
         var result = new Trainer(model, data, QuickOptions(1)).Evaluate(data.Train, bytes: 1000, words: 100);
         result.TokenPerplexity.Should().BeApproximately(256, 1e-3);
         result.Tokens.Should().Be(data.Train.Count - 1);
@@ -185,7 +178,7 @@ public class TrainerTests
         var options = QuickOptions(5);
         options.LearningRate = 1e30;
         options.GradientClip = 0;
-        FluentActions.Invoking(() => new Trainer(model, RepeatedText(), options).Train())
+        FluentActions.Invoking(() => new Trainer(model, RepeatedSentence.Data(), options).Train())
             .Should().Throw<TrainingDivergedException>().WithMessage("*diverged at step*");
     }
 

@@ -11,15 +11,8 @@ namespace TinyGpt.Tests.Training;
 [Collection(TrainingCollection.Name)]
 public class WeightAverageTests
 {
-    private const string Text = "the quick brown fox jumps over the lazy dog. ";
     private static readonly GptConfig Config = GptConfig.Tiny with { VocabSize = 256, ContextLength = 32, EmbeddingSize = 48, LayerCount = 2, HeadCount = 2, Dropout = 0.1 };
 
-    private static TrainingData RepeatedText()
-    {
-        var tokenizer = new ByteTokenizer();
-        var tokens = new TokenArray(tokenizer.Encode(string.Concat(Enumerable.Repeat(Text, 40))));
-        return new TrainingData(tokens, tokenizer) { Validation = tokens };
-    }
 
     private static TrainingOptions Options(double? decay) => new()
     {
@@ -67,7 +60,7 @@ public class WeightAverageTests
     {
         using var run = new TempDirectory();
         using var model = new GptModel(Config, seed: 3);
-        var data = RepeatedText();
+        var data = RepeatedSentence.Data();
         var trainer = FolderTraining.Create(model, data, Options(0.9), run.Path);
         var result = trainer.Train();
 
@@ -98,7 +91,7 @@ public class WeightAverageTests
     {
         using var straightRun = new TempDirectory();
         using var splitRun = new TempDirectory();
-        var data = RepeatedText();
+        var data = RepeatedSentence.Data();
 
         using var straight = new GptModel(Config, seed: 2);
         FolderTraining.Create(straight, data, Options(0.8), straightRun.Path).Train();
@@ -125,7 +118,7 @@ public class WeightAverageTests
     public void Resuming_a_run_without_an_average_starts_one_from_the_checkpoint()
     {
         using var run = new TempDirectory();
-        var data = RepeatedText();
+        var data = RepeatedSentence.Data();
         using (var first = new GptModel(Config, seed: 4))
         {
             using var cts = new CancellationTokenSource();
