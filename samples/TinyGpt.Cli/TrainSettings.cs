@@ -47,6 +47,12 @@ internal sealed record TrainSettings
 
     public double? Dropout { get; init; }
 
+    public double? AttentionDropout { get; init; }
+
+    public double? EmbeddingDropout { get; init; }
+
+    public double LabelSmoothing { get; init; }
+
     public int SampleInterval { get; init; }
 
     public bool TensorBoard { get; init; } = true;
@@ -97,6 +103,7 @@ internal sealed record TrainSettings
         MinLearningRate = MinLearningRate,
         WeightDecay = WeightDecay,
         WeightAverageDecay = WeightAverageDecay,
+        LabelSmoothing = LabelSmoothing,
         EvalStride = EvalStride,
         InitFrom = InitFrom is null ? null : Path.GetFullPath(InitFrom),
         // The weights fix the model's positions; --context then trains on shorter windows.
@@ -115,14 +122,19 @@ internal sealed record TrainSettings
         ArgumentNullException.ThrowIfNull(run);
         if (InitFrom is not null && !(Resume && run.ReadConfig() is not null))
         {
-            var shapeFlags = ModelFlagsGiven.Where(f => f is not "--dropout" and not "--context").ToList();
+            var shapeFlags = ModelFlagsGiven.Where(f => f is not ("--dropout" or "--attention-dropout" or "--embedding-dropout" or "--context")).ToList();
             if (shapeFlags.Count > 0)
             {
-                throw new ArgumentException($"--init-from takes the model's shape from '{InitFrom}'; {string.Join(" and ", shapeFlags)} would change it. Leave them out (--context may shorten the training windows, --dropout may change the dropout).");
+                throw new ArgumentException($"--init-from takes the model's shape from '{InitFrom}'; {string.Join(" and ", shapeFlags)} would change it. Leave them out (--context may shorten the training windows, the dropout options may change the dropout).");
             }
 
             var pretrained = ModelLoader.ReadConfig(InitFrom);
-            return (pretrained with { Dropout = Dropout ?? pretrained.Dropout }).EnsureValid();
+            return (pretrained with
+            {
+                Dropout = Dropout ?? pretrained.Dropout,
+                AttentionDropout = AttentionDropout ?? pretrained.AttentionDropout,
+                EmbeddingDropout = EmbeddingDropout ?? pretrained.EmbeddingDropout,
+            }).EnsureValid();
         }
 
         var saved = Resume ? run.ReadConfig() : null;
@@ -186,14 +198,16 @@ internal sealed record TrainSettings
         }
     }
 
-    /// <summary>A preset's shape with the run's vocabulary and the context and dropout given.</summary>
+    /// <summary>A preset's shape with the run's vocabulary and the context and dropouts given.</summary>
     private GptConfig Shape(GptPreset preset, RunFolder run) => GptConfig.FromPreset(preset) with
     {
         VocabSize = run.Tokenizer.VocabSize,
         ContextLength = Context ?? GptConfig.FromPreset(preset).ContextLength,
         Dropout = Dropout ?? GptConfig.FromPreset(preset).Dropout,
+        AttentionDropout = AttentionDropout ?? GptConfig.FromPreset(preset).AttentionDropout,
+        EmbeddingDropout = EmbeddingDropout ?? GptConfig.FromPreset(preset).EmbeddingDropout,
     };
 
     private static string Describe(GptConfig c) =>
-        $"width {c.EmbeddingSize}, {c.LayerCount} layers, {c.HeadCount} heads, context {c.ContextLength}, dropout {c.Dropout}";
+        $"width {c.EmbeddingSize}, {c.LayerCount} layers, {c.HeadCount} heads, context {c.ContextLength}, dropout {c.Dropout}{(c.AttentionDropout is { } a ? $", attention dropout {a}" : "")}{(c.EmbeddingDropout is { } e ? $", embedding dropout {e}" : "")}";
 }

@@ -56,6 +56,24 @@ public sealed class CliMessagesTests : IDisposable
         var (emaCode, _, emaError) = CliRunner.Run(Timeout, _run.Train("--ema", "1.5"));
         emaCode.Should().Be(2);
         emaError.Should().Contain("--ema must be in (0, 1)").And.NotContain("WeightAverageDecay");
+
+        var (smoothingCode, _, smoothingError) = CliRunner.Run(Timeout, _run.Train("--label-smoothing", "1"));
+        smoothingCode.Should().Be(2);
+        smoothingError.Should().Contain("--label-smoothing must be in [0, 1)").And.NotContain("LabelSmoothing");
+
+        var (dropoutCode, _, dropoutError) = CliRunner.Run(Timeout, _run.Train("--attention-dropout", "1.5"));
+        dropoutCode.Should().Be(2);
+        dropoutError.Should().Contain("--attention-dropout must be in [0, 1)").And.NotContain("AttentionDropout");
+        File.Exists(Path.Combine(_run.Run, "config.json")).Should().BeFalse("a refused command writes nothing");
+    }
+
+    [Fact]
+    public void Attention_and_embedding_dropout_are_kept_apart_in_the_run_config()
+    {
+        var (_, log, _) = SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2", "--dropout", "0.1", "--attention-dropout", "0", "--embedding-dropout", "0.2", "--label-smoothing", "0.1")));
+        log.Should().Contain("dropout 0.1 residual, 0 attention, 0.2 embedding").And.Contain("label smoothing 0.1");
+        var config = JsonDocument.Parse(File.ReadAllText(Path.Combine(_run.Run, "config.json"))).RootElement;
+        (config.GetProperty("Dropout").GetDouble(), config.GetProperty("AttentionDropout").GetDouble(), config.GetProperty("EmbeddingDropout").GetDouble()).Should().Be((0.1, 0.0, 0.2));
     }
 
     [Fact]

@@ -34,7 +34,10 @@ internal static class TrainCommand
     public static readonly Option<bool> Resume = new("--resume") { Description = "Continue from the run's latest checkpoint." };
     public static readonly Option<bool> Restart = new("--restart") { Description = "Delete the run's earlier training (checkpoints, model, metrics) and train from the start." };
     public static readonly Option<string> Device = CliOptions.Device();
-    public static readonly Option<double?> Dropout = new("--dropout") { Description = "Dropout (default: the preset's)." };
+    public static readonly Option<double?> Dropout = new("--dropout") { Description = "Dropout on the residual branches, and on attention and embeddings unless given apart (default: the preset's)." };
+    public static readonly Option<double?> AttentionDropout = new("--attention-dropout") { Description = "Dropout on the attention weights (default: --dropout)." };
+    public static readonly Option<double?> EmbeddingDropout = new("--embedding-dropout") { Description = "Dropout on the token and position embeddings (default: --dropout)." };
+    public static readonly Option<double> LabelSmoothing = new("--label-smoothing") { Description = "Label smoothing of the training loss, in [0, 1): that share of each target's probability is spread over the vocabulary (default: 0, none).", DefaultValueFactory = _ => 0 };
     public static readonly Option<bool> NoTensorBoard = new("--no-tensorboard") { Description = "Do not write TensorBoard event files (RUN/tensorboard); metrics.jsonl is written either way." };
     public static readonly Option<int> SampleInterval = new("--sample-interval") { Description = "Steps between sample generations in the log (0: none).", DefaultValueFactory = _ => 0 };
     public static readonly Option<double?> PeakGflops = new("--peak-gflops") { Description = "Peak GFLOP/s of this hardware, to report MFU." };
@@ -54,7 +57,7 @@ internal static class TrainCommand
         var command = new Command("train", "Train the model of a prepared run folder; Ctrl+C stops after the current step and saves a checkpoint.")
         {
             Run, Preset, MaxSteps, Epochs, TimeBudget, BatchSize, BatchOrder, Context, LearningRate, Warmup, GradAccum, EvalInterval, Seed, Threads, Resume, Restart, Device, Dropout, SampleInterval, NoTensorBoard, PeakGflops, LogInterval,
-            Width, Layers, Heads, MinLearningRate, WeightDecay, Ema, EvalStride, InitFrom,
+            Width, Layers, Heads, MinLearningRate, WeightDecay, Ema, EvalStride, InitFrom, AttentionDropout, EmbeddingDropout, LabelSmoothing,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -84,6 +87,9 @@ internal static class TrainCommand
         Restart = result.GetValue(Restart),
         Device = result.GetValue(Device)!,
         Dropout = result.GetValue(Dropout),
+        AttentionDropout = result.GetValue(AttentionDropout),
+        EmbeddingDropout = result.GetValue(EmbeddingDropout),
+        LabelSmoothing = result.GetValue(LabelSmoothing),
         SampleInterval = result.GetValue(SampleInterval),
         TensorBoard = !result.GetValue(NoTensorBoard),
         PeakGflops = result.GetValue(PeakGflops),
@@ -96,7 +102,7 @@ internal static class TrainCommand
         WeightAverageDecay = result.GetValue(Ema),
         EvalStride = result.GetValue(EvalStride),
         InitFrom = result.GetValue(InitFrom),
-        ModelFlagsGiven = new Option[] { Preset, Context, Dropout, Width, Layers, Heads }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList(),
+        ModelFlagsGiven = new Option[] { Preset, Context, Dropout, AttentionDropout, EmbeddingDropout, Width, Layers, Heads }.Where(o => result.GetResult(o) is { Implicit: false }).Select(o => o.Name).ToList(),
     };
 
     /// <summary>

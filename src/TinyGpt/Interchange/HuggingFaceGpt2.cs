@@ -33,7 +33,8 @@ public static partial class HuggingFaceGpt2
     /// <c>tie_word_embeddings</c>, <c>scale_attn_weights</c>, <c>scale_attn_by_inverse_layer_idx</c>)
     /// or refused (<c>add_cross_attention</c>, another <c>model_type</c>, an activation TinyGpt lacks).
     /// <c>reorder_and_upcast_attn</c> needs nothing: TinyGpt computes attention in fp32.
-    /// <see cref="GptConfig.Dropout"/> is <c>resid_pdrop</c>.
+    /// <see cref="GptConfig.Dropout"/> is <c>resid_pdrop</c>; <c>attn_pdrop</c> and <c>embd_pdrop</c>
+    /// set <see cref="GptConfig.AttentionDropout"/> and <see cref="GptConfig.EmbeddingDropout"/> where they differ from it.
     /// </summary>
     /// <exception cref="InvalidDataException">The file is missing or describes a model TinyGpt cannot compute; the message says which field.</exception>
     public static GptConfig ReadConfig(string directory)

@@ -53,6 +53,7 @@ internal static class HuggingFaceGpt2Config
 
         // reorder_and_upcast_attn only changes the precision of fp16 attention; TinyGpt computes in fp32 and needs nothing for it.
         _ = Bool(json, "reorder_and_upcast_attn", false, path);
+        var residual = Double(json, "resid_pdrop", path) ?? 0.1;
         var config = new GptConfig
         {
             VocabSize = Int(json, "vocab_size", path) ?? throw Missing(path, "vocab_size"),
@@ -66,7 +67,9 @@ internal static class HuggingFaceGpt2Config
             TieEmbeddings = Bool(json, "tie_word_embeddings", true, path),
             ScaleAttentionWeights = Bool(json, "scale_attn_weights", true, path),
             ScaleAttentionByInverseLayerIndex = Bool(json, "scale_attn_by_inverse_layer_idx", false, path),
-            Dropout = Double(json, "resid_pdrop", path) ?? 0.1,
+            Dropout = residual,
+            AttentionDropout = Distinct(Double(json, "attn_pdrop", path) ?? 0.1, residual),
+            EmbeddingDropout = Distinct(Double(json, "embd_pdrop", path) ?? 0.1, residual),
             Bias = true,
         };
         var invalid = config.Validate();
@@ -94,8 +97,8 @@ internal static class HuggingFaceGpt2Config
             ["activation_function"] = Name(config.Activation),
             ["layer_norm_epsilon"] = config.LayerNormEpsilon,
             ["resid_pdrop"] = config.Dropout,
-            ["embd_pdrop"] = config.Dropout,
-            ["attn_pdrop"] = config.Dropout,
+            ["embd_pdrop"] = config.EmbeddingDropoutRate,
+            ["attn_pdrop"] = config.AttentionDropoutRate,
             ["scale_attn_weights"] = config.ScaleAttentionWeights,
             ["scale_attn_by_inverse_layer_idx"] = config.ScaleAttentionByInverseLayerIndex,
             ["reorder_and_upcast_attn"] = false,
@@ -139,6 +142,9 @@ internal static class HuggingFaceGpt2Config
         JsonValue value when value.TryGetValue(out double number) => number,
         var other => throw new InvalidDataException($"'{path}' has '{name}': {other.ToJsonString()}, which is not a number."),
     };
+
+    // A dropout equal to resid_pdrop stays null, so GPT-2's own files (all three 0.1) read as one setting.
+    private static double? Distinct(double value, double residual) => value == residual ? null : value;
 
     private static bool Bool(JsonObject json, string name, bool fallback, string path) => Field(json, name) switch
     {

@@ -29,7 +29,7 @@ public sealed class PretrainedWeights : IInitialWeights
         ArgumentNullException.ThrowIfNull(tokenizer);
         var source = ModelLoader.ReadConfig(path);
         // Dropout only acts in training, where the trainer's own setting applies.
-        var differences = (source with { Dropout = config.Dropout }).DifferencesFrom(config, "in the weights", "in the model to train");
+        var differences = (source with { Dropout = config.Dropout, AttentionDropout = config.AttentionDropout, EmbeddingDropout = config.EmbeddingDropout }).DifferencesFrom(config, "in the weights", "in the model to train");
         if (differences.Count > 0)
         {
             throw new InvalidDataException($"The weights at '{path}' are for another model shape: {string.Join(", ", differences)}. Build the model from their configuration (ModelLoader.ReadConfig).");

@@ -15,7 +15,8 @@ internal sealed class CausalSelfAttention : nn.Module
     private readonly Linear c_proj;
     private readonly int _heads;
     private readonly int _headSize;
-    private readonly double _dropout;
+    private readonly double _attentionDropout;
+    private readonly double _residualDropout;
     private readonly double _queryScale;
 
     public CausalSelfAttention(GptConfig config, int layer)
@@ -25,7 +26,8 @@ internal sealed class CausalSelfAttention : nn.Module
         c_proj = nn.Linear(config.EmbeddingSize, config.EmbeddingSize, hasBias: config.Bias);
         _heads = config.HeadCount;
         _headSize = config.HeadSize;
-        _dropout = config.Dropout;
+        _attentionDropout = config.AttentionDropoutRate;
+        _residualDropout = config.Dropout;
         // SDPA divides the scores by sqrt(head width). GPT-2's two scaling switches change that
         // divisor; scaling the queries by the ratio gives the same scores with one SDPA call.
         _queryScale = (config.ScaleAttentionWeights ? 1.0 : Math.Sqrt(config.HeadSize)) / (config.ScaleAttentionByInverseLayerIndex ? layer + 1 : 1);
@@ -52,7 +54,7 @@ internal sealed class CausalSelfAttention : nn.Module
         }
 
         Tensor y;
-        var p = training ? _dropout : 0.0;
+        var p = training ? _attentionDropout : 0.0;
         if (cache is null)
         {
             y = nn.functional.scaled_dot_product_attention(q, k, v, p: p, is_casual: time > 1);
@@ -74,7 +76,7 @@ internal sealed class CausalSelfAttention : nn.Module
         {
             using var merged = y.transpose(1, 2).contiguous().view(batch, time, width);
             var output = decode is null ? c_proj.forward(merged) : decode.Apply(c_proj, merged);
-            return training && _dropout > 0 ? nn.functional.dropout(output, _dropout, training: true) : output;
+            return training && _residualDropout > 0 ? nn.functional.dropout(output, _residualDropout, training: true) : output;
         }
     }
 

@@ -24,8 +24,24 @@ public sealed record GptConfig : IValidatable
     /// <summary>Number of attention heads; must divide <see cref="EmbeddingSize"/>.</summary>
     public int HeadCount { get; init; } = 4;
 
-    /// <summary>Dropout probability used in training on embeddings, attention and residual branches, in [0, 1).</summary>
+    /// <summary>
+    /// Dropout probability used in training on the residual branches (the outputs of attention and
+    /// of the MLP), in [0, 1); also the embedding and attention dropout unless those are set
+    /// (GPT-2's <c>resid_pdrop</c>).
+    /// </summary>
     public double Dropout { get; init; }
+
+    /// <summary>
+    /// Dropout probability on the attention weights in training, in [0, 1); null means
+    /// <see cref="Dropout"/> (GPT-2's <c>attn_pdrop</c>).
+    /// </summary>
+    public double? AttentionDropout { get; init; }
+
+    /// <summary>
+    /// Dropout probability on the summed token and position embeddings in training, in [0, 1); null
+    /// means <see cref="Dropout"/> (GPT-2's <c>embd_pdrop</c>).
+    /// </summary>
+    public double? EmbeddingDropout { get; init; }
 
     /// <summary>Whether linear layers and layer norms have bias terms (GPT-2 has them).</summary>
     public bool Bias { get; init; } = true;
@@ -51,6 +67,14 @@ public sealed record GptConfig : IValidatable
     /// <summary>Width of one attention head.</summary>
     [JsonIgnore]
     public int HeadSize => HeadCount > 0 ? EmbeddingSize / HeadCount : 0;
+
+    /// <summary>The attention dropout in effect: <see cref="AttentionDropout"/>, or <see cref="Dropout"/>.</summary>
+    [JsonIgnore]
+    public double AttentionDropoutRate => AttentionDropout ?? Dropout;
+
+    /// <summary>The embedding dropout in effect: <see cref="EmbeddingDropout"/>, or <see cref="Dropout"/>.</summary>
+    [JsonIgnore]
+    public double EmbeddingDropoutRate => EmbeddingDropout ?? Dropout;
 
     /// <summary>Width of the MLP's hidden layer: <see cref="FeedForwardSize"/>, or 4 x <see cref="EmbeddingSize"/>.</summary>
     [JsonIgnore]
@@ -115,6 +139,8 @@ public sealed record GptConfig : IValidatable
         .Require(HeadCount > 0, $"{nameof(HeadCount)} must be positive (got {HeadCount}).")
         .Require(HeadCount <= 0 || EmbeddingSize <= 0 || EmbeddingSize % HeadCount == 0, $"{nameof(EmbeddingSize)} ({EmbeddingSize}) must be divisible by {nameof(HeadCount)} ({HeadCount}); pick a head count that divides the width.")
         .Require(Dropout is >= 0 and < 1, $"{nameof(Dropout)} must be in [0, 1) (got {Dropout}).")
+        .Require(AttentionDropout is null or (>= 0 and < 1), $"{nameof(AttentionDropout)} must be in [0, 1), or null for {nameof(Dropout)} (got {AttentionDropout}).")
+        .Require(EmbeddingDropout is null or (>= 0 and < 1), $"{nameof(EmbeddingDropout)} must be in [0, 1), or null for {nameof(Dropout)} (got {EmbeddingDropout}).")
         .Require(LayerNormEpsilon is > 0 and < 1, $"{nameof(LayerNormEpsilon)} must be in (0, 1) (got {LayerNormEpsilon}).")
         .Require(FeedForwardSize is null or > 0, $"{nameof(FeedForwardSize)} must be positive, or null for 4 x {nameof(EmbeddingSize)} (got {FeedForwardSize}).")
         .Require(Enum.IsDefined(Activation), $"{nameof(Activation)} must be one of {string.Join(", ", Enum.GetNames<GptActivation>())} (got {(int)Activation}).")

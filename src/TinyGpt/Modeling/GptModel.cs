@@ -116,9 +116,9 @@ public sealed class GptModel : nn.Module
         using var scope = NewDisposeScope();
         using var positions = cache?.Positions(time, tokens.device) ?? OwnedScalars.Arange(0, time, tokens.device);
         var x = wte.forward(tokens).add(wpe.forward(positions), OwnedScalars.One);
-        if (training && Config.Dropout > 0)
+        if (training && Config.EmbeddingDropoutRate > 0)
         {
-            x = nn.functional.dropout(x, Config.Dropout, training: true);
+            x = nn.functional.dropout(x, Config.EmbeddingDropoutRate, training: true);
         }
 
         for (var layer = 0; layer < h.Count; layer++)

@@ -339,7 +339,7 @@ public sealed class Trainer
             using var microScope = NewDisposeScope();
             var (input, target) = batches.NextBatch().ToTensors(Model.Device);
             var logits = Model.forward(input);
-            var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1));
+            var loss = nn.functional.cross_entropy(logits.view(-1, logits.shape[^1]), target.view(-1), label_smoothing: Options.LabelSmoothing);
             if (accumulation == 1)
             {
                 loss.backward();
@@ -634,6 +634,10 @@ public sealed class Trainer
         Logger.LogInformation(
             "Training {Params:N0} parameters ({NonEmbedding:N0} non-embedding) for {Steps} steps: {Ranks} rank(s) x batch {Batch} x accumulation {Accumulation} = global batch {Global} sequences of {Context} tokens ({TokensPerStep:N0} tokens per step); lr {Lr:G3} -> {MinLr:G3}, warmup {Warmup}.",
             count.Total, count.NonEmbedding, plan.TotalSteps, Collective.WorldSize, Options.BatchSize, Options.GradientAccumulationSteps, plan.GlobalBatchSize, ContextLength, plan.TokensPerStep, plan.Schedule.Peak, plan.Schedule.Minimum, plan.Schedule.WarmupSteps);
+        var config = Model.Config;
+        Logger.LogInformation(
+            "Regularisation: dropout {Residual:G3} residual, {Attention:G3} attention, {Embedding:G3} embedding; weight decay {Decay:G3}; label smoothing {Smoothing:G3}; weight average {Average}.",
+            config.Dropout, config.AttentionDropoutRate, config.EmbeddingDropoutRate, Options.WeightDecay, Options.LabelSmoothing, Options.WeightAverageDecay is { } d ? d.ToString("G3", CultureInfo.InvariantCulture) : "none");
     }
 
     private void Report(IProgress<TrainingProgress>? progress, TrainingPlan plan, TrainingState state, double tokensPerSecond, double lr, double gradNorm, TimeSpan elapsed)

@@ -111,6 +111,14 @@ public sealed class TrainingOptions : IValidatable
     public double? WeightAverageDecay { get; set; }
 
     /// <summary>
+    /// Label smoothing of the training loss, in [0, 1): the target distribution gives each token id
+    /// this share divided by the vocabulary size and the true token the rest (Szegedy et al. 2016).
+    /// 0, the default, trains on plain cross-entropy. The logged training loss is the smoothed one;
+    /// evaluations always score plain cross-entropy.
+    /// </summary>
+    public double LabelSmoothing { get; set; }
+
+    /// <summary>
     /// Weights to start from instead of a random initialisation (fine-tuning): a Hugging Face GPT-2
     /// folder, a TinyGpt model file or a checkpoint, of the same shape as the model being trained.
     /// Ignored when training resumes from a checkpoint, which already holds the fine-tuned weights.
@@ -144,6 +152,7 @@ public sealed class TrainingOptions : IValidatable
         .Require(SampleInterval >= 0, $"{nameof(SampleInterval)} must be at least 0 (got {SampleInterval}).")
         .Require(SampleTokens >= 1, $"{nameof(SampleTokens)} must be at least 1 (got {SampleTokens}).")
         .Require(WeightAverageDecay is null or (> 0 and < 1), $"{nameof(WeightAverageDecay)} must be in (0, 1), for example 0.999 (got {WeightAverageDecay}); use null for no average.")
+        .Require(LabelSmoothing is >= 0 and < 1, $"{nameof(LabelSmoothing)} must be in [0, 1), for example 0.1 (got {LabelSmoothing}); use 0 for none.")
         .Require(PeakFlops is null or > 0, $"{nameof(PeakFlops)} must be positive (got {PeakFlops}).")
         .Require(!string.IsNullOrWhiteSpace(Device), $"{nameof(Device)} must name a device such as cpu or cuda.")
         .Require(InitFrom is null || !string.IsNullOrWhiteSpace(InitFrom), $"{nameof(InitFrom)} must name a model folder or file, or be null to start from random weights.")

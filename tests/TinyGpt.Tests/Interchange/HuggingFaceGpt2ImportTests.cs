@@ -43,7 +43,7 @@ public sealed class HuggingFaceGpt2ImportTests
         using var folder = new TempDirectory();
         new HuggingFaceCheckpointWriter { Inner = 40, Epsilon = 1e-6, Activation = "gelu_pytorch_tanh" }.Write(folder.Path);
         var config = ModelLoader.ReadConfig(folder.Path);
-        config.Should().BeEquivalentTo(new { VocabSize = 40, ContextLength = 16, EmbeddingSize = 16, LayerCount = 2, HeadCount = 2, FeedForwardSize = 40, LayerNormEpsilon = 1e-6, Activation = GptActivation.GeluTanh, Dropout = 0.1 });
+        config.Should().BeEquivalentTo(new { VocabSize = 40, ContextLength = 16, EmbeddingSize = 16, LayerCount = 2, HeadCount = 2, FeedForwardSize = 40, LayerNormEpsilon = 1e-6, Activation = GptActivation.GeluTanh, Dropout = 0.1, AttentionDropout = (double?)null, EmbeddingDropout = (double?)null });
         var loaded = ModelLoader.Load(folder.Path);
         using (loaded.Model)
         {
@@ -124,6 +124,8 @@ public sealed class HuggingFaceGpt2ImportTests
             ScaleAttentionByInverseLayerIndex = true,
             TieEmbeddings = false,
             Dropout = 0.05,
+            AttentionDropout = 0.0,
+            EmbeddingDropout = 0.2,
         };
         using var model = new GptModel(config, seed: 2);
         model.eval();
@@ -131,6 +133,7 @@ public sealed class HuggingFaceGpt2ImportTests
         var json = JsonNode.Parse(File.ReadAllText(Path.Combine(folder.Path, "config.json")))!;
         json["activation_function"]!.GetValue<string>().Should().Be("silu");
         json["tie_word_embeddings"]!.GetValue<bool>().Should().BeFalse();
+        (json["resid_pdrop"]!.GetValue<double>(), json["attn_pdrop"]!.GetValue<double>(), json["embd_pdrop"]!.GetValue<double>()).Should().Be((0.05, 0.0, 0.2));
         HuggingFaceGpt2.ReadConfig(folder.Path).Should().Be(config);
         using var imported = HuggingFaceGpt2.Import(folder.Path);
         using var scope = NewDisposeScope();

@@ -42,6 +42,26 @@ public class GptConfigTests
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(GptConfig.Dropout));
     }
 
+    [Theory]
+    [InlineData(-0.1)]
+    [InlineData(1.0)]
+    public void Attention_and_embedding_dropout_outside_zero_to_one_are_rejected(double dropout)
+    {
+        var attention = () => (GptConfig.Tiny with { AttentionDropout = dropout }).EnsureValid();
+        attention.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(GptConfig.AttentionDropout));
+        var embedding = () => (GptConfig.Tiny with { EmbeddingDropout = dropout }).EnsureValid();
+        embedding.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(GptConfig.EmbeddingDropout));
+    }
+
+    [Fact]
+    public void Attention_and_embedding_dropout_default_to_the_residual_dropout()
+    {
+        var shared = GptConfig.Small;
+        (shared.AttentionDropoutRate, shared.EmbeddingDropoutRate).Should().Be((0.1, 0.1));
+        var apart = shared with { AttentionDropout = 0.0, EmbeddingDropout = 0.3 };
+        (apart.Dropout, apart.AttentionDropoutRate, apart.EmbeddingDropoutRate).Should().Be((0.1, 0.0, 0.3));
+    }
+
     [Fact]
     public void All_problems_are_reported_together()
     {

@@ -35,6 +35,27 @@ public class GptModelTests
         before[.., 12..].allclose(after[.., 12..], atol: 1e-4).Should().BeFalse("position 12 and later do see it");
     }
 
+    [Theory]
+    [InlineData(0.0, 0.0, 0.0, false)]
+    [InlineData(0.3, 0.0, 0.0, true)]
+    [InlineData(0.0, 0.3, 0.0, true)]
+    [InlineData(0.0, 0.0, 0.3, true)]
+    public void Each_dropout_acts_in_training_on_its_own_and_none_acts_in_evaluation(double residual, double attention, double embedding, bool random)
+    {
+        using var scope = NewDisposeScope();
+        using var model = new GptModel(Config with { Dropout = residual, AttentionDropout = attention, EmbeddingDropout = embedding }, seed: 1);
+        var tokens = RandomTokens(2, 20, seed: 2);
+        using var noGrad = no_grad();
+        model.eval();
+        var evaluated = model.forward(tokens);
+        model.train();
+        var trained = model.forward(tokens);
+
+        trained.allclose(evaluated, rtol: 0, atol: 1e-6).Should().Be(!random, "only a dropout above 0 changes the training forward");
+        model.eval();
+        model.forward(tokens).allclose(evaluated, rtol: 0, atol: 0).Should().BeTrue("evaluation never drops");
+    }
+
     [Fact]
     public void Full_forward_token_by_token_decode_and_uneven_chunked_prefill_agree()
     {

@@ -5,6 +5,7 @@ using TinyGpt.Modeling;
 using TinyGpt.Tests.Data;
 using TinyGpt.Tokens;
 using TinyGpt.Training;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace TinyGpt.Tests.Training;
@@ -169,6 +170,41 @@ public class TrainerTests
         result.Tokens.Should().Be(data.Train.Count - 1);
         result.BitsPerByte.Should().BeApproximately(result.Tokens * 8.0 / 1000, 1e-6);
         result.WordPerplexity.Should().BeApproximately(Math.Pow(256, result.Tokens / 100.0), Math.Pow(256, result.Tokens / 100.0) * 1e-6);
+    }
+
+    [Fact]
+    public void Label_smoothing_trains_on_the_smoothed_cross_entropy()
+    {
+        // With ln_f's gain zeroed every position outputs its bias, so every position predicts the
+        // same distribution p: the smoothed loss is (1 - e) NLL + e mean over the vocabulary of -log p.
+        static GptModel SameDistributionEverywhere()
+        {
+            var model = new GptModel(Config, seed: 3);
+            using var noGrad = no_grad();
+            using var generator = new Generator(7, device("cpu"));
+            // Scaled up so that p is far from uniform (the embeddings start small).
+            using var bias = randn([Config.EmbeddingSize], generator: generator);
+            using var scale = 100.ToScalar();
+            model.NamedParameters().Single(p => p.Name == "ln_f.weight").Parameter.zero_();
+            model.NamedParameters().Single(p => p.Name == "ln_f.bias").Parameter.copy_(bias.mul(scale));
+            return model;
+        }
+
+        var data = RepeatedSentence.Data(5);
+        using var plainModel = SameDistributionEverywhere();
+        var plain = new Trainer(plainModel, data, QuickOptions(1)).Train().FinalLoss;
+        using var smoothedModel = SameDistributionEverywhere();
+        var options = QuickOptions(1);
+        options.LabelSmoothing = 0.2;
+        var smoothed = new Trainer(smoothedModel, data, options).Train().FinalLoss;
+
+        using var model = SameDistributionEverywhere();
+        model.eval();
+        using var scope = NewDisposeScope();
+        using var noGrad = no_grad();
+        var meanNegativeLogP = -model.forward(tensor(new long[] { 1 }).unsqueeze(0)).log_softmax(-1).mean().item<float>();
+        smoothed.Should().BeApproximately((0.8 * plain) + (0.2 * meanNegativeLogP), 1e-4);
+        smoothed.Should().NotBeApproximately(plain, 0.1, "p is far from uniform, so smoothing changes the loss");
     }
 
     [Fact]
