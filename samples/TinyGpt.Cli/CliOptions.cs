@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.RegularExpressions;
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
+using TinyGpt.Ngrams;
 using TinyGpt.Text;
 using TinyGpt.Tokenization;
 using TinyGpt.Tokens;
@@ -77,4 +78,20 @@ internal static partial class CliOptions
 
     [GeneratedRegex(@"^(cpu|cuda(:\d+)?)$", RegexOptions.IgnoreCase | RegexOptions.CultureInvariant)]
     private static partial Regex DeviceName();
+
+    /// <summary>Refuses an n-gram order or mixture weight out of range, naming the flag.</summary>
+    /// <exception cref="ArgumentException">The order or the weight is out of range.</exception>
+    public static void CheckNgram(int order, double weight, int vocabSize)
+    {
+        var largest = KneserNeyModel.LargestOrder(vocabSize);
+        if (order < 1 || order > largest)
+        {
+            throw new ArgumentException($"--ngram must be an order from 1 to {largest} (the largest whose n-grams fit 64-bit keys with this run's {vocabSize:N0} tokens); got {order}. 3 is a good start.");
+        }
+
+        if (weight is < 0 or > 1 || double.IsNaN(weight))
+        {
+            throw new ArgumentException($"--ngram-weight must be in [0, 1] (got {weight}).");
+        }
+    }
 }

@@ -77,7 +77,7 @@ public sealed class CliMessagesTests : IDisposable
     }
 
     [Fact]
-    public void The_model_mixed_with_an_ngram_model_is_reported_beside_its_own_score_and_a_bad_order_is_refused()
+    public void The_model_mixed_with_an_ngram_model_is_reported_beside_its_own_score_generates_and_a_bad_order_is_refused()
     {
         SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "4", "--ema", "0.9")));
 
@@ -98,6 +98,15 @@ public sealed class CliMessagesTests : IDisposable
         var (weightCode, _, weightError) = CliRunner.Run(Timeout, "eval", "--run", _run.Run, "--ngram", "3", "--ngram-weight", "2");
         weightCode.Should().Be(2);
         weightError.Should().Contain("--ngram-weight must be in [0, 1]");
+
+        // Generation samples from the same mixture; the same seed gives the same text.
+        string[] generate = ["generate", "--run", _run.Run, "--prompt", "the", "--max-new-tokens", "12", "--seed", "3", "--ngram", "3"];
+        var (_, first, _) = SmallRun.Expect(CliRunner.Run(Timeout, generate));
+        var (_, again, _) = SmallRun.Expect(CliRunner.Run(Timeout, generate));
+        first.Should().StartWith("the").And.Be(again);
+        var (generateCode, _, generateError) = CliRunner.Run(Timeout, "generate", "--run", _run.Run, "--prompt", "the", "--ngram", "0");
+        generateCode.Should().Be(2);
+        generateError.Should().Contain("--ngram must be an order from 1 to");
     }
 
     [Fact]

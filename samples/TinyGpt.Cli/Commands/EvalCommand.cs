@@ -33,14 +33,9 @@ internal static class EvalCommand
             var split = result.GetValue(Split) ?? run.Manifest.EvalSplit;
             var ngramOrder = result.GetValue(Ngram);
             var ngramWeight = result.GetValue(NgramWeight);
-            if (ngramOrder is { } order && (order < 1 || order > KneserNeyModel.LargestOrder(run.Manifest.VocabSize)))
+            if (ngramOrder is { } order)
             {
-                throw new ArgumentException($"--ngram must be an order from 1 to {KneserNeyModel.LargestOrder(run.Manifest.VocabSize)} (the largest whose n-grams fit 64-bit keys with this run's {run.Manifest.VocabSize:N0} tokens); got {order}. 3 is a good start.");
-            }
-
-            if (ngramWeight is < 0 or > 1 || double.IsNaN(ngramWeight))
-            {
-                throw new ArgumentException($"--ngram-weight must be in [0, 1] (got {ngramWeight}).");
+                CliOptions.CheckNgram(order, ngramWeight, run.Manifest.VocabSize);
             }
 
             var loaded = run.LoadModel(result.GetValue(Device)!, result.GetValue(Checkpoint));

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using TinyGpt.Generation;
+using TinyGpt.Ngrams;
 using TinyGpt.Runs;
+using TinyGpt.Training;
 
 namespace TinyGpt.Cli.Commands;
 
@@ -20,17 +22,24 @@ internal static class GenerateCommand
     public static readonly Option<string?> Checkpoint = new("--checkpoint") { Description = "Generate with this model file, checkpoint or Hugging Face folder instead of the run's newest model." };
     public static readonly Option<bool> KeepLastTokens = new("--keep-last-tokens") { Description = "When the prompt and the new tokens do not fit the model's context, keep only the most recent tokens instead of stopping with an error." };
     public static readonly Option<string> Device = CliOptions.Device();
+    public static readonly Option<int?> Ngram = new("--ngram") { Description = "Sample from the model mixed with an interpolated Kneser-Ney n-gram model of this order counted on the run's training split (what 'eval --ngram' scores)." };
+    public static readonly Option<double> NgramWeight = new("--ngram-weight") { Description = "Share of the n-gram model in the mixture, in [0, 1].", DefaultValueFactory = _ => EvaluationSettings.DefaultNgramWeight };
 
     public static Command Create()
     {
         var command = new Command("generate", "Generate text from the trained model, streaming it as it forms.")
         {
-            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, MaxNewTokens, Stop, Seed, Checkpoint, KeepLastTokens, Device,
+            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, MaxNewTokens, Stop, Seed, Checkpoint, KeepLastTokens, Device, Ngram, NgramWeight,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
             using var run = RunFolder.Open(result.GetValue(Run)!);
             var options = ReadOptions(result);
+            if (result.GetValue(Ngram) is { } order)
+            {
+                options = options with { Sampling = WithNgram(options.Sampling, run, order, result.GetValue(NgramWeight)) };
+            }
+
             var prompt = result.GetValue(Prompt) ?? string.Empty;
             var loaded = run.LoadModel(result.GetValue(Device)!, result.GetValue(Checkpoint));
             using (loaded.Model)
@@ -56,6 +65,19 @@ internal static class GenerateCommand
         },
         ContextOverflow = result.GetValue(KeepLastTokens) ? ContextOverflow.KeepLastTokens : ContextOverflow.Error,
     };
+
+    /// <summary>
+    /// <paramref name="sampling"/> mixed with an n-gram model of <paramref name="order"/> counted on
+    /// the run's training split. Checked before anything is counted.
+    /// </summary>
+    /// <exception cref="ArgumentException">The order or weight is out of range; the message names the flag.</exception>
+    public static SamplingOptions WithNgram(SamplingOptions sampling, RunFolder run, int order, double weight)
+    {
+        ArgumentNullException.ThrowIfNull(run);
+        CliOptions.CheckNgram(order, weight, run.Manifest.VocabSize);
+        var counted = KneserNeyModel.Train(run.OpenTokens(run.Manifest.TrainSplit), run.Manifest.VocabSize, order);
+        return sampling with { Ngram = counted, NgramOrder = order, NgramWeight = weight };
+    }
 
     /// <summary>Writes the prompt, then the completion as it forms.</summary>
     public static async Task StreamAsync(TextGenerator generator, string prompt, GenerationOptions options, CancellationToken cancellationToken)

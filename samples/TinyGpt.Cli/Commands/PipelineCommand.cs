@@ -104,12 +104,14 @@ internal static class PipelineCommand
                     EvaluationOutput.PrintTable(split, new TimedEvaluation(evaluation, null), null, (new TimedEvaluation(mixed, null), EvalCommand.MixedTitle(MixedOrder, EvaluationSettings.DefaultNgramWeight)));
                 }
 
-                AnsiConsole.Write(new Rule("[bold]4. generate[/]").LeftJustified());
+                // The samples come from the better of the two models scored above: the network
+                // mixed with the trigram, whose counted phrases make the text read more like WikiText.
+                AnsiConsole.Write(new Rule($"[bold]4. generate[/] (with the {MixedOrder}-gram, as scored above)").LeftJustified());
                 var generator = new TextGenerator(loaded.Model, prepared.Tokenizer);
                 foreach (var prompt in new[] { " The game", " In 1998 ,", " = = History = = \n" })
                 {
                     AnsiConsole.MarkupLineInterpolated($"[bold]prompt:[/] {prompt.Trim()}");
-                    var options = new GenerationOptions { MaxNewTokens = 60, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = 1 } };
+                    var options = new GenerationOptions { MaxNewTokens = 60, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = 1, Ngram = trigram, NgramOrder = MixedOrder } };
                     await GenerateCommand.StreamAsync(generator, prompt, options, cancellationToken).ConfigureAwait(false);
                     Console.WriteLine();
                 }

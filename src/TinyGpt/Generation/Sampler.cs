@@ -82,6 +82,11 @@ public sealed class Sampler
     private int[] Choose(Tensor x, IReadOnlyList<IReadOnlyCollection<int>>? history, Sampler[] drawers)
     {
         var (batch, vocab) = (x.shape[0], x.shape[1]);
+        if (Options.Ngram is not null)
+        {
+            x = MixNgram(x, history ?? throw new ArgumentException("An n-gram mixture needs each row's tokens so far.", nameof(history)));
+        }
+
         if (Options.RepetitionPenalty != 1.0 && history is not null)
         {
             ApplyRepetitionPenalty(x, history, vocab);
@@ -106,7 +111,7 @@ public sealed class Sampler
         return chosen;
     }
 
-    /// <summary>The probability of each token after temperature, top-k and top-p (no repetition penalty): what <see cref="Sample"/> draws from. Greedy options give a one-hot distribution.</summary>
+    /// <summary>The probability of each token after temperature, top-k and top-p (no repetition penalty or n-gram mixture, which need the tokens so far): what <see cref="Sample"/> draws from without them. Greedy options give a one-hot distribution.</summary>
     /// <param name="logits">Logits of shape [vocab].</param>
     public float[] Distribution(Tensor logits)
     {
@@ -175,6 +180,36 @@ public sealed class Sampler
         }
 
         return x;
+    }
+
+    // Log of (1 - w) softmax(x) + w p_ngram, row by row: the later steps treat it as logits.
+    private Tensor MixNgram(Tensor x, IReadOnlyList<IReadOnlyCollection<int>> history)
+    {
+        var ngram = Options.Ngram!;
+        var (batch, vocab) = (x.shape[0], x.shape[1]);
+        if (vocab != ngram.VocabSize)
+        {
+            throw new ArgumentException($"The n-gram model counts {ngram.VocabSize:N0} token ids but the logits have {vocab:N0}; count it on tokens of the model's tokenizer.", nameof(x));
+        }
+
+        if (history.Count != batch)
+        {
+            throw new ArgumentException($"History has {history.Count} rows but the logits have {batch}.", nameof(history));
+        }
+
+        var order = Options.NgramOrder ?? ngram.MaxOrder;
+        var counted = new double[batch * vocab];
+        for (var row = 0; row < batch; row++)
+        {
+            var context = history[row].TakeLast(order - 1).Select(id => (long)id).ToArray();
+            ngram.NextTokenProbabilities(context, order, counted.AsSpan((int)(row * vocab), (int)vocab));
+        }
+
+        using var ngramProbabilities = tensor(counted, [batch, vocab]);
+        using var keep = (1 - Options.NgramWeight).ToScalar();
+        using var weight = Options.NgramWeight.ToScalar();
+        var mixed = x.to(ScalarType.Float64).softmax(-1).mul(keep).add(ngramProbabilities, weight);
+        return mixed.log().to(ScalarType.Float32);
     }
 
     private void ApplyRepetitionPenalty(Tensor x, IReadOnlyList<IReadOnlyCollection<int>> history, long vocab)

@@ -1,10 +1,11 @@
+using TinyGpt.Ngrams;
 using TinyGpt.Validation;
 
 namespace TinyGpt.Generation;
 
 /// <summary>
 /// How the next token is chosen from the model's logits. The steps apply in this order:
-/// repetition penalty, temperature (0 means greedy: take the most likely token and stop here),
+/// the n-gram mixture (when <see cref="Ngram"/> is set), repetition penalty, temperature (0 means greedy: take the most likely token and stop here),
 /// top-k, top-p (nucleus), then a draw from the remaining distribution.
 /// </summary>
 public sealed record SamplingOptions : IValidatable
@@ -33,8 +34,23 @@ public sealed record SamplingOptions : IValidatable
     /// <summary>True when the options always pick the most likely token.</summary>
     public bool IsGreedy => Temperature == 0;
 
-    /// <summary>True when choosing a token needs the tokens before it (a repetition penalty is on).</summary>
-    public bool UsesHistory => RepetitionPenalty != 1.0;
+    /// <summary>
+    /// An n-gram model to mix with the network before sampling, or null for the network alone:
+    /// each next-token distribution becomes <c>(1 - NgramWeight) p_model + NgramWeight p_ngram</c>,
+    /// the n-gram reading the tokens before it (the same static ensemble that evaluation scores
+    /// with <see cref="Training.EvaluationSettings.Ngram"/>). Temperature, top-k and top-p then act
+    /// on the mixture. Its vocabulary must be the model's.
+    /// </summary>
+    public KneserNeyModel? Ngram { get; init; }
+
+    /// <summary>Order of <see cref="Ngram"/> to use; null uses the largest it counted.</summary>
+    public int? NgramOrder { get; init; }
+
+    /// <summary>Share of <see cref="Ngram"/> in the mixture, in [0, 1].</summary>
+    public double NgramWeight { get; init; } = Training.EvaluationSettings.DefaultNgramWeight;
+
+    /// <summary>True when choosing a token needs the tokens before it (a repetition penalty or an n-gram model is on).</summary>
+    public bool UsesHistory => RepetitionPenalty != 1.0 || Ngram is not null;
 
     /// <inheritdoc />
     public IReadOnlyList<string> Validate() => new Problems()
@@ -42,5 +58,7 @@ public sealed record SamplingOptions : IValidatable
         .Require(TopK >= 0, $"{nameof(TopK)} must be >= 0 (got {TopK}); use 0 to turn top-k off.")
         .Require(TopP is > 0 and <= 1, $"{nameof(TopP)} must be in (0, 1] (got {TopP}); use 1 to turn top-p off.")
         .Require(double.IsFinite(RepetitionPenalty) && RepetitionPenalty > 0, $"{nameof(RepetitionPenalty)} must be a finite number > 0 (got {RepetitionPenalty}); use 1 to turn it off.")
+        .Require(NgramWeight is >= 0 and <= 1, $"{nameof(NgramWeight)} must be in [0, 1] (got {NgramWeight}).")
+        .Require(NgramOrder is null || (NgramOrder >= 1 && (Ngram is null || NgramOrder <= Ngram.MaxOrder)), $"{nameof(NgramOrder)} must be from 1 to the n-gram model's largest order ({Ngram?.MaxOrder}) (got {NgramOrder}).")
         .ToList();
 }

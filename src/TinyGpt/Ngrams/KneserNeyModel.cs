@@ -150,6 +150,23 @@ public sealed class KneserNeyModel
     }
 
     /// <summary>
+    /// p(token | context) for every token id (element <c>id</c> of <paramref name="probabilities"/>,
+    /// which must hold <see cref="VocabSize"/> values): the next-token distribution, summing to 1.
+    /// </summary>
+    public void NextTokenProbabilities(ReadOnlySpan<long> context, int order, Span<double> probabilities)
+    {
+        if (probabilities.Length != VocabSize)
+        {
+            throw new ArgumentException($"Expected room for {VocabSize} probabilities; got {probabilities.Length}.", nameof(probabilities));
+        }
+
+        for (var token = 0; token < VocabSize; token++)
+        {
+            probabilities[token] = Probability(context, token, order);
+        }
+    }
+
+    /// <summary>
     /// p(tokens[i] | tokens[..i]) for every i from 1: element i - 1 of the result. The first token has no
     /// context and is not scored.
     /// </summary>

@@ -1,4 +1,5 @@
 using TinyGpt.Generation;
+using TinyGpt.Ngrams;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -23,6 +24,38 @@ public class SamplerTests
         greedy.Sample(logits).Should().Equal(expected);
         var zero = new Sampler(new SamplingOptions { Temperature = 0, TopK = 5, TopP = 0.5, Seed = 3 });
         zero.Sample(logits).Should().Equal(expected);
+    }
+
+    [Fact]
+    public void An_ngram_model_is_mixed_with_the_logits_before_choosing_reading_each_rows_history()
+    {
+        using var scope = NewDisposeScope();
+        long[] text = [0, 1, 2, 3, 0, 1, 2, 4, 0, 1, 2, 3, 4, 4, 1, 2, 3, 0, 1, 2];
+        var ngram = KneserNeyModel.Train(text, vocabSize: 6, maxOrder: 3);
+        int[][] history = [[0, 1, 2], [4, 1]];
+        // The network prefers token 5, which the n-gram never saw, with 4 (row 0) or 2 (row 1) close behind.
+        var logits = tensor(new float[] { 0, 0, 0, 0, 3.0f, 3.2f, 0, 0, 1.5f, 0, 0, 1.6f }, [2, 6]);
+
+        int[] Choose(double weight) => new Sampler(SamplingOptions.Greedy with { Ngram = ngram, NgramOrder = 3, NgramWeight = weight }).Sample(logits, history);
+
+        // Expected: the argmax of (1 - w) softmax(logits) + w p_ngram, worked out independently here.
+        int[] Expected(double weight) => [.. Enumerable.Range(0, 2).Select(row =>
+        {
+            var values = logits[row].data<float>().ToArray().Select(v => Math.Exp(v)).ToArray();
+            var total = values.Sum();
+            var context = history[row].TakeLast(2).Select(id => (long)id).ToArray();
+            var mixed = Enumerable.Range(0, 6).Select(id => ((1 - weight) * values[id] / total) + (weight * ngram.Probability(context, id, 3))).ToArray();
+            return Array.IndexOf(mixed, mixed.Max());
+        })];
+
+        Choose(0).Should().Equal([5, 5], "weight 0 is the network alone");
+        Choose(1).Should().Equal(Expected(1)).And.Equal([3, 2], "weight 1 is the n-gram alone: 3 follows 1 2, and 2 follows 1");
+        Choose(0.45).Should().Equal(Expected(0.45));
+        Expected(0.45).Should().NotEqual(Expected(0)).And.NotEqual(Expected(1), "the case is chosen so the mixture picks what neither part picks alone in some row");
+        FluentActions.Invoking(() => new Sampler(SamplingOptions.Greedy with { Ngram = ngram }).Sample(logits)).Should().Throw<ArgumentException>().WithMessage("*tokens so far*");
+        FluentActions.Invoking(() => new Sampler(SamplingOptions.Greedy with { Ngram = ngram, NgramWeight = 1.5 })).Should().Throw<ArgumentException>().WithMessage("*NgramWeight*");
+        using var wider = zeros(2, 7);
+        FluentActions.Invoking(() => new Sampler(SamplingOptions.Greedy with { Ngram = ngram }).Sample(wider, history)).Should().Throw<ArgumentException>().WithMessage("*6 token ids*7*");
     }
 
     [Fact]

@@ -1,5 +1,7 @@
 using TinyGpt.Generation;
 using TinyGpt.Modeling;
+using TinyGpt.Ngrams;
+using TinyGpt.Tests.Training;
 
 namespace TinyGpt.Tests.Generation;
 
@@ -15,6 +17,24 @@ public class TokenGeneratorTests
         var cached = new TokenGenerator(model).Generate([1, 2, 3], options);
         var recomputed = new TokenGenerator(model) { UseKvCache = false }.Generate([1, 2, 3], options);
         cached.Should().HaveCount(15).And.Equal(recomputed);
+    }
+
+    [Fact]
+    public void With_the_ngram_model_alone_an_untrained_network_continues_the_counted_text_cached_or_not()
+    {
+        // Weight 1 leaves only the n-gram, which has seen one sentence: its greedy continuation
+        // reads the prompt (the history) and then its own tokens.
+        var data = RepeatedSentence.Data(10);
+        var ngram = KneserNeyModel.Train(data.Train, vocabSize: 256, maxOrder: 3);
+        using var model = new GptModel(GptConfig.Tiny with { VocabSize = 256, ContextLength = 64, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 }, seed: 1);
+        var options = new GenerationOptions { MaxNewTokens = 25, Sampling = SamplingOptions.Greedy with { Ngram = ngram, NgramWeight = 1 } };
+        var prompt = data.Tokenizer.Encode("the quick brown fox ");
+
+        var cached = new TextGenerator(model, data.Tokenizer).Generate("the quick brown fox ", options);
+        var recomputed = new TokenGenerator(model) { UseKvCache = false }.Generate(prompt, options);
+        cached.Should().Be("jumps over the lazy dog. ");
+        recomputed.Should().Equal(data.Tokenizer.Encode(cached));
+        new TextGenerator(model, data.Tokenizer).Generate("the quick brown fox ", options with { Sampling = SamplingOptions.Greedy }).Should().NotBe(cached, "the untrained network alone does not know the sentence");
     }
 
     [Theory]

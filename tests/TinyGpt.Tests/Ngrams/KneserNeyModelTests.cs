@@ -34,6 +34,18 @@ public class KneserNeyModelTests
     }
 
     [Fact]
+    public void The_next_token_distribution_holds_each_tokens_probability_and_sums_to_one()
+    {
+        var model = KneserNeyModel.Train(Tokens, vocabSize: 16, maxOrder: 3);
+        var probabilities = new double[16];
+        model.NextTokenProbabilities([3, 9], 3, probabilities);
+
+        probabilities.Sum().Should().BeApproximately(1, 1e-9);
+        probabilities.Select((p, id) => p - model.Probability([3, 9], id, 3)).Should().OnlyContain(d => d == 0);
+        FluentActions.Invoking(() => model.NextTokenProbabilities([3], 2, new double[15])).Should().Throw<ArgumentException>().WithMessage("*16*");
+    }
+
+    [Fact]
     public void Ids_outside_the_vocabulary_and_orders_that_do_not_fit_are_refused_with_the_reason()
     {
         FluentActions.Invoking(() => KneserNeyModel.Train([0, 5], vocabSize: 4, maxOrder: 2)).Should().Throw<ArgumentException>().WithMessage("*5 is outside the vocabulary of 4*");
