@@ -66,6 +66,7 @@ internal static partial class CliErrors
         ["TopK"] = "--top-k",
         ["TopP"] = "--top-p",
         ["RepetitionPenalty"] = "--repetition-penalty",
+        ["NoRepeatNgramSize"] = "--no-repeat-ngram",
     };
 
     /// <summary>

@@ -167,6 +167,20 @@ public sealed class CliMessagesTests : IDisposable
     }
 
     [Fact]
+    public void Generate_takes_a_no_repeat_size_and_refuses_a_negative_one_by_its_flag()
+    {
+        SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));
+        string[] greedy = ["generate", "--run", _run.Run, "--prompt", "The", "--max-new-tokens", "20", "--method", "greedy"];
+        var (_, plain, _) = SmallRun.Expect(CliRunner.Run(Timeout, greedy));
+        var (_, banned, _) = SmallRun.Expect(CliRunner.Run(Timeout, [.. greedy, "--no-repeat-ngram", "1"]));
+        banned.Should().NotBe(plain, "size 1 bans every token already written, and a 2-step model's greedy text repeats some");
+
+        var (code, _, error) = CliRunner.Run(Timeout, [.. greedy, "--no-repeat-ngram", "-1"]);
+        code.Should().Be(2);
+        error.Should().Contain("--no-repeat-ngram").And.NotContain("NoRepeatNgramSize");
+    }
+
+    [Fact]
     public void An_empty_prompt_says_it_starts_a_new_document()
     {
         SmallRun.Expect(CliRunner.Run(Timeout, _run.Train("--max-steps", "2")));

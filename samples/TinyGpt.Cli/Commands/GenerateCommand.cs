@@ -16,6 +16,7 @@ internal static class GenerateCommand
     public static readonly Option<int> TopK = new("--top-k") { Description = "k of top-k sampling.", DefaultValueFactory = _ => 40 };
     public static readonly Option<double> TopP = new("--top-p") { Description = "p of nucleus sampling.", DefaultValueFactory = _ => 0.9 };
     public static readonly Option<double> RepetitionPenalty = new("--repetition-penalty") { Description = "Penalty of repeated tokens (1: off).", DefaultValueFactory = _ => 1.0 };
+    public static readonly Option<int> NoRepeatNgram = new("--no-repeat-ngram") { Description = "Never repeat an n-gram of this many tokens that the prompt or output holds (0: off).", DefaultValueFactory = _ => 0 };
     public static readonly Option<int> MaxNewTokens = new("--max-new-tokens") { Description = "Most tokens to generate.", DefaultValueFactory = _ => 100 };
     public static readonly Option<string[]> Stop = new("--stop") { Description = "Stop before this text (repeatable: the first one seen ends generation).", AllowMultipleArgumentsPerToken = false, DefaultValueFactory = _ => [] };
     public static readonly Option<long?> Seed = new("--seed") { Description = "Seed for reproducible sampling." };
@@ -29,7 +30,7 @@ internal static class GenerateCommand
     {
         var command = new Command("generate", "Generate text from the trained model, streaming it as it forms.")
         {
-            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, MaxNewTokens, Stop, Seed, Checkpoint, KeepLastTokens, Device, Ngram, NgramWeight,
+            Run, Prompt, Method, Temperature, TopK, TopP, RepetitionPenalty, NoRepeatNgram, MaxNewTokens, Stop, Seed, Checkpoint, KeepLastTokens, Device, Ngram, NgramWeight,
         };
         command.SetAction((result, cancellationToken) => CliErrors.RunAsync(async () =>
         {
@@ -62,6 +63,7 @@ internal static class GenerateCommand
         {
             Seed = result.GetValue(Seed),
             RepetitionPenalty = result.GetValue(RepetitionPenalty),
+            NoRepeatNgramSize = result.GetValue(NoRepeatNgram),
         },
         ContextOverflow = result.GetValue(KeepLastTokens) ? ContextOverflow.KeepLastTokens : ContextOverflow.Error,
     };

@@ -105,13 +105,15 @@ internal static class PipelineCommand
                 }
 
                 // The samples come from the better of the two models scored above: the network
-                // mixed with the trigram, whose counted phrases make the text read more like WikiText.
-                AnsiConsole.Write(new Rule($"[bold]4. generate[/] (with the {MixedOrder}-gram, as scored above)").LeftJustified());
+                // mixed with the trigram, whose counted phrases make the text read more like WikiText;
+                // the no-repeat ban stops the loops ("the city in the city in the city") a small
+                // model falls into.
+                AnsiConsole.Write(new Rule($"[bold]4. generate[/] (with the {MixedOrder}-gram, as scored above; no 3-gram repeated)").LeftJustified());
                 var generator = new TextGenerator(loaded.Model, prepared.Tokenizer);
                 foreach (var prompt in new[] { " The game", " In 1998 ,", " = = History = = \n" })
                 {
                     AnsiConsole.MarkupLineInterpolated($"[bold]prompt:[/] {prompt.Trim()}");
-                    var options = new GenerationOptions { MaxNewTokens = 60, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = 1, Ngram = trigram, NgramOrder = MixedOrder } };
+                    var options = new GenerationOptions { MaxNewTokens = 60, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = new SamplingOptions { Temperature = 0.8, TopK = 40, Seed = 1, Ngram = trigram, NgramOrder = MixedOrder, NoRepeatNgramSize = 3 } };
                     await GenerateCommand.StreamAsync(generator, prompt, options, cancellationToken).ConfigureAwait(false);
                     Console.WriteLine();
                 }

@@ -20,7 +20,8 @@ namespace TinyGpt.Chat;
 /// <see cref="ChatOptions.StopSequences"/> (the reply ends before the first one),
 /// <see cref="ChatOptions.Instructions"/>, <see cref="ChatOptions.ModelId"/> (when it names this
 /// model) and a multiplicative repetition penalty as <c>AdditionalProperties["repetition_penalty"]</c>
-/// (<see cref="SamplingOptions.RepetitionPenalty"/>). Everything else that would change the answer is
+/// (<see cref="SamplingOptions.RepetitionPenalty"/>) and the no-repeat n-gram size as
+/// <c>AdditionalProperties["no_repeat_ngram_size"]</c> (<see cref="SamplingOptions.NoRepeatNgramSize"/>). Everything else that would change the answer is
 /// refused with <see cref="NotSupportedException"/> rather than ignored: tools, JSON response formats,
 /// frequency and presence penalties, reasoning options, server-side conversations, background
 /// responses and unknown additional properties. <see cref="ChatOptions.RawRepresentationFactory"/>
@@ -39,6 +40,9 @@ public sealed class TinyGptChatClient : IChatClient
 {
     /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of the repetition penalty (a number; 1 is none).</summary>
     public const string RepetitionPenaltyKey = "repetition_penalty";
+
+    /// <summary>The <see cref="ChatOptions.AdditionalProperties"/> key of <see cref="SamplingOptions.NoRepeatNgramSize"/> (a whole number; 0 is off).</summary>
+    public const string NoRepeatNgramSizeKey = "no_repeat_ngram_size";
 
     private readonly TextGenerator _generator;
     private readonly GenerationOptions _defaults;
@@ -156,16 +160,22 @@ public sealed class TinyGptChatClient : IChatClient
         {
             foreach (var key in extra.Keys)
             {
-                Refuse(!string.Equals(key, RepetitionPenaltyKey, StringComparison.Ordinal), $"TinyGpt does not know the additional property '{key}'; the only one it takes is '{RepetitionPenaltyKey}'.");
+                Refuse(!string.Equals(key, RepetitionPenaltyKey, StringComparison.Ordinal) && !string.Equals(key, NoRepeatNgramSizeKey, StringComparison.Ordinal),
+                    $"TinyGpt does not know the additional property '{key}'; the ones it takes are '{RepetitionPenaltyKey}' and '{NoRepeatNgramSizeKey}'.");
             }
 
-            if (extra.TryGetValue(RepetitionPenaltyKey, out double penalty))
+            if (extra.ContainsKey(RepetitionPenaltyKey))
             {
-                sampling = sampling with { RepetitionPenalty = penalty };
+                sampling = extra.TryGetValue(RepetitionPenaltyKey, out double penalty)
+                    ? sampling with { RepetitionPenalty = penalty }
+                    : throw new ArgumentException($"AdditionalProperties[\"{RepetitionPenaltyKey}\"] must be a number, such as 1.2 (1 is no penalty).", nameof(options));
             }
-            else
+
+            if (extra.ContainsKey(NoRepeatNgramSizeKey))
             {
-                throw new ArgumentException($"AdditionalProperties[\"{RepetitionPenaltyKey}\"] must be a number, such as 1.2 (1 is no penalty).", nameof(options));
+                sampling = extra.TryGetValue(NoRepeatNgramSizeKey, out int size)
+                    ? sampling with { NoRepeatNgramSize = size }
+                    : throw new ArgumentException($"AdditionalProperties[\"{NoRepeatNgramSizeKey}\"] must be a whole number, such as 3 (0 is off).", nameof(options));
             }
         }
 

@@ -92,6 +92,11 @@ public sealed class Sampler
             ApplyRepetitionPenalty(x, history, vocab);
         }
 
+        if (Options.NoRepeatNgramSize > 0)
+        {
+            BanRepeatedNgrams(x, history ?? throw new ArgumentException("The no-repeat n-gram ban needs each row's tokens so far.", nameof(history)), vocab);
+        }
+
         if (Options.IsGreedy)
         {
             return ToInts(x.argmax(-1));
@@ -233,6 +238,50 @@ public sealed class Sampler
             using var penalty = Options.RepetitionPenalty.ToScalar();
             var penalised = where(values.gt(OwnedScalars.Zero), values.div(penalty), values.mul(penalty));
             logitsRow.index_copy_(0, index, penalised);
+        }
+    }
+
+    // Every token that, after a row's last n - 1 tokens, would repeat an n-gram already in the row
+    // gets -inf. A plain scan: histories are at most a context long, and the scan costs microseconds
+    // beside a forward pass.
+    private void BanRepeatedNgrams(Tensor x, IReadOnlyList<IReadOnlyCollection<int>> history, long vocab)
+    {
+        if (history.Count != x.shape[0])
+        {
+            throw new ArgumentException($"History has {history.Count} rows but the logits have {x.shape[0]}.", nameof(history));
+        }
+
+        var n = Options.NoRepeatNgramSize;
+        for (var row = 0; row < history.Count; row++)
+        {
+            var tokens = history[row] as IReadOnlyList<int> ?? [.. history[row]];
+            var prefix = tokens.Count - (n - 1);
+            if (prefix < 0)
+            {
+                continue;
+            }
+
+            var banned = new HashSet<long>();
+            for (var start = 0; start + n <= tokens.Count; start++)
+            {
+                var same = true;
+                for (var i = 0; i < n - 1 && same; i++)
+                {
+                    same = tokens[start + i] == tokens[prefix + i];
+                }
+
+                var next = tokens[start + n - 1];
+                if (same && next >= 0 && next < vocab)
+                {
+                    banned.Add(next);
+                }
+            }
+
+            if (banned.Count > 0)
+            {
+                using var index = tensor(banned.ToArray());
+                x[row].index_fill_(0, index, OwnedScalars.NegativeInfinity);
+            }
         }
     }
 

@@ -94,6 +94,21 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
         (await client.GetResponseAsync("the quick", options)).Text.Should().Be(expected);
     }
 
+    [Fact]
+    public async Task The_no_repeat_ngram_size_travels_in_additional_properties()
+    {
+        var generator = await run.Pipeline.GetGeneratorAsync();
+        using var client = new TinyGptChatClient(generator);
+        var expected = generator.Generate("the quick", SameAsGreedy with { Sampling = SamplingOptions.Greedy with { NoRepeatNgramSize = 2 } });
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16, AdditionalProperties = new() { [TinyGptChatClient.NoRepeatNgramSizeKey] = 2 } };
+        (await client.GetResponseAsync("the quick", options)).Text.Should().Be(expected)
+            .And.NotBe(generator.Generate("the quick", SameAsGreedy), "plain greedy decoding repeats a bigram within 16 tokens of this model");
+
+        var wrongType = new ChatOptions { AdditionalProperties = new() { [TinyGptChatClient.NoRepeatNgramSizeKey] = "three" } };
+        var act = () => client.GetResponseAsync("the quick", wrongType);
+        await act.Should().ThrowAsync<ArgumentException>().WithMessage("*no_repeat_ngram_size*whole number*");
+    }
+
     public static TheoryData<string> Unsupported => ["tools", "tool mode", "json", "frequency penalty", "presence penalty", "conversation", "other model", "unknown property", "background"];
 
     [Theory]

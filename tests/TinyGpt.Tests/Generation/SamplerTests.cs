@@ -121,6 +121,29 @@ public class SamplerTests
         sampler.Sample(logits, [Array.Empty<int>()]).Should().Equal(0);
     }
 
+    [Fact]
+    public void The_no_repeat_ban_removes_exactly_the_tokens_that_would_repeat_an_ngram()
+    {
+        using var scope = NewDisposeScope();
+        var logits = tensor(new[] { 0f, 3f, 2f, 1f, 0.5f });
+        var bigrams = new Sampler(new SamplingOptions { Temperature = 0, NoRepeatNgramSize = 2 });
+        // After "3" the history already holds "3 1": 1 is banned and the next best, 2, wins.
+        bigrams.Sample(logits, [new[] { 3, 1, 3 }]).Should().Equal(2);
+        // "3 1" and "3 2" both seen: both banned.
+        bigrams.Sample(logits, [new[] { 3, 1, 3, 2, 3 }]).Should().Equal(3);
+        // The last token never came before: nothing is banned.
+        bigrams.Sample(logits, [new[] { 1, 2, 4 }]).Should().Equal(1);
+
+        var trigrams = new Sampler(new SamplingOptions { Temperature = 0, NoRepeatNgramSize = 3 });
+        trigrams.Sample(logits, [new[] { 4, 1, 3, 4 }]).Should().Equal(new[] { 1 }, "the last two tokens, \"3 4\", never came before, so nothing is banned");
+        trigrams.Sample(logits, [new[] { 3, 4, 1, 2, 3, 4 }]).Should().Equal(new[] { 2 }, "\"3 4\" was followed by 1");
+
+        var sampled = new Sampler(new SamplingOptions { Temperature = 1, NoRepeatNgramSize = 1, Seed = 3 });
+        Enumerable.Range(0, 50).Select(_ => sampled.Sample(logits, [new[] { 1, 2, 3 }])[0]).Should().OnlyContain(t => t == 0 || t == 4, "size 1 bans every token seen");
+        var act = () => bigrams.Sample(logits);
+        act.Should().Throw<ArgumentException>().WithMessage("*needs each row's tokens*");
+    }
+
     [Theory]
     [InlineData(-0.5, 0, 1.0, 1.0, nameof(SamplingOptions.Temperature))]
     [InlineData(1.0, -1, 1.0, 1.0, nameof(SamplingOptions.TopK))]
@@ -132,5 +155,12 @@ public class SamplerTests
         var options = new SamplingOptions { Temperature = temperature, TopK = topK, TopP = topP, RepetitionPenalty = penalty };
         var act = () => new Sampler(options);
         act.Should().Throw<ArgumentException>().Where(e => e.ParamName == field && e.Message.Contains(field));
+    }
+
+    [Fact]
+    public void A_negative_no_repeat_size_is_rejected_naming_the_field()
+    {
+        var act = () => new Sampler(new SamplingOptions { NoRepeatNgramSize = -1 });
+        act.Should().Throw<ArgumentException>().Where(e => e.ParamName == nameof(SamplingOptions.NoRepeatNgramSize) && e.Message.Contains("use 0 to turn it off"));
     }
 }

@@ -37,6 +37,28 @@ public class TokenGeneratorTests
         new TextGenerator(model, data.Tokenizer).Generate("the quick brown fox ", options with { Sampling = SamplingOptions.Greedy }).Should().NotBe(cached, "the untrained network alone does not know the sentence");
     }
 
+    [Fact]
+    public void No_repeat_ngram_decoding_never_repeats_a_trigram_cached_or_not()
+    {
+        using var model = new GptModel(Config with { ContextLength = 64 }, seed: 5);
+        var plain = new GenerationOptions { MaxNewTokens = 50, Sampling = SamplingOptions.Greedy };
+        int[] prompt = [1, 2, 3];
+        static int RepeatedTrigrams(IReadOnlyList<int> t) =>
+            Enumerable.Range(0, t.Count - 2).Select(i => (t[i], t[i + 1], t[i + 2])).GroupBy(g => g).Sum(g => g.Count() - 1);
+
+        var looping = new TokenGenerator(model).Generate(prompt, plain);
+        RepeatedTrigrams([.. prompt, .. looping]).Should().BeGreaterThan(0, "an untrained model's greedy output loops, so the ban has something to remove");
+
+        foreach (var sampling in new[] { SamplingOptions.Greedy with { NoRepeatNgramSize = 3 }, new SamplingOptions { Temperature = 0.9, TopK = 5, Seed = 2, NoRepeatNgramSize = 3 } })
+        {
+            var options = plain with { Sampling = sampling };
+            var cached = new TokenGenerator(model).Generate(prompt, options);
+            var recomputed = new TokenGenerator(model) { UseKvCache = false }.Generate(prompt, options);
+            cached.Should().HaveCount(50).And.Equal(recomputed);
+            RepeatedTrigrams([.. prompt, .. cached]).Should().Be(0);
+        }
+    }
+
     [Theory]
     [InlineData(true)]
     [InlineData(false)]
