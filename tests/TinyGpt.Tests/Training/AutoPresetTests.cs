@@ -3,6 +3,9 @@ using TinyGpt.Training;
 
 namespace TinyGpt.Tests.Training;
 
+// One test checks that timing leaves TorchSharp's process-wide random generator where it was,
+// which only holds when no other test draws from it meanwhile.
+[Collection(TrainingCollection.Name)]
 public class AutoPresetTests
 {
     private static GptConfig Shape(GptPreset preset) => GptConfig.FromPreset(preset) with { VocabSize = 100 };
