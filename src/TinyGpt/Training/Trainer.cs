@@ -180,6 +180,13 @@ public sealed class Trainer
         var resumedFrom = restored?.Path;
         var earlierSeconds = restored?.State.ElapsedSeconds ?? 0;
         var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, Elapsed);
+        if (restored?.State is { TotalSteps: > 0 } saved && (saved.TotalSteps, saved.WarmupSteps) != (plan.TotalSteps, plan.Schedule.WarmupSteps))
+        {
+            // Allowed (training on for more steps is a use), but never silent: the schedule from here on is not the original run's.
+            Logger.LogWarning("The checkpoint's run planned {OldSteps} steps with {OldWarmup} of warmup; this run plans {NewSteps} with {NewWarmup}, so the learning rate from step {Step} on follows another schedule than the original run's. Resume with the same step settings (--max-steps, --epochs, --warmup) to continue it exactly.",
+                saved.TotalSteps, saved.WarmupSteps, plan.TotalSteps, plan.Schedule.WarmupSteps, saved.Step);
+        }
+
         var startStep = state.Step;
         long? previousIteration = null;
         var throughput = new ThroughputWindow();
@@ -462,6 +469,11 @@ public sealed class Trainer
 
         if (average is null)
         {
+            if (restored.State.WeightAverageUpdates is not null)
+            {
+                Logger.LogWarning("The checkpoint {Checkpoint} keeps a weight average, but this run has none (WeightAverageDecay, --ema): evaluations and the final model will be the raw weights. Resume with the same setting to keep the average.", restored.Path);
+            }
+
             return;
         }
 

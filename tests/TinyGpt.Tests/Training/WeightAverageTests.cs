@@ -87,6 +87,37 @@ public class WeightAverageTests
     }
 
     [Fact]
+    public void Resuming_with_another_step_count_or_without_the_average_says_so_and_the_same_command_does_not()
+    {
+        using var folder = new TempDirectory();
+        var data = RepeatedSentence.Data();
+        using (var first = new GptModel(Config, seed: 2))
+        {
+            using var cts = new CancellationTokenSource();
+            var cancelAtFive = new InlineProgress<TrainingProgress>(p => { if (p.Step == 5) cts.Cancel(); });
+            FluentActions.Invoking(() => FolderTraining.Create(first, data, Options(0.8), folder.Path).Train(cancelAtFive, cts.Token)).Should().Throw<TrainingStoppedException>();
+        }
+
+        List<string> ResumeWith(TrainingOptions options)
+        {
+            var logger = new ListLogger();
+            using var resumed = new GptModel(Config, seed: 99);
+            var trainer = new Trainer(resumed, data, options, logger) { Checkpoints = new CheckpointStore(FolderTraining.CheckpointsOf(folder.Path), options.KeepCheckpoints) };
+            using var cts = new CancellationTokenSource();
+            var stopAfterOneStep = new InlineProgress<TrainingProgress>(_ => cts.Cancel());
+            FluentActions.Invoking(() => trainer.ResumeFromLatest().Train(stopAfterOneStep, cts.Token)).Should().Throw<TrainingStoppedException>();
+            return [.. logger.Messages];
+        }
+
+        // Each resume stops after one step and saves it, so the next one resumes from there.
+        ResumeWith(Options(0.8)).Should().NotContainMatch("*planned*").And.NotContainMatch("*keeps a weight average*");
+        var longer = Options(0.8);
+        longer.MaxSteps = 30;
+        ResumeWith(longer).Should().ContainMatch("The checkpoint's run planned 12 steps with 2 of warmup; this run plans 30 with 2*");
+        ResumeWith(Options(null)).Should().ContainMatch("*keeps a weight average, but this run has none*");
+    }
+
+    [Fact]
     public void A_resumed_run_continues_the_average_exactly()
     {
         using var straightRun = new TempDirectory();
