@@ -164,19 +164,11 @@ public sealed class TinyGptChatClient : IChatClient
                     $"TinyGpt does not know the additional property '{key}'; the ones it takes are '{RepetitionPenaltyKey}' and '{NoRepeatNgramSizeKey}'.");
             }
 
-            if (extra.ContainsKey(RepetitionPenaltyKey))
+            sampling = sampling with
             {
-                sampling = extra.TryGetValue(RepetitionPenaltyKey, out double penalty)
-                    ? sampling with { RepetitionPenalty = penalty }
-                    : throw new ArgumentException($"AdditionalProperties[\"{RepetitionPenaltyKey}\"] must be a number, such as 1.2 (1 is no penalty).", nameof(options));
-            }
-
-            if (extra.ContainsKey(NoRepeatNgramSizeKey))
-            {
-                sampling = extra.TryGetValue(NoRepeatNgramSizeKey, out int size)
-                    ? sampling with { NoRepeatNgramSize = size }
-                    : throw new ArgumentException($"AdditionalProperties[\"{NoRepeatNgramSizeKey}\"] must be a whole number, such as 3 (0 is off).", nameof(options));
-            }
+                RepetitionPenalty = PropertyOr(extra, RepetitionPenaltyKey, sampling.RepetitionPenalty, "a number, such as 1.2 (1 is no penalty)"),
+                NoRepeatNgramSize = PropertyOr(extra, NoRepeatNgramSizeKey, sampling.NoRepeatNgramSize, "a whole number, such as 3 (0 is off)"),
+            };
         }
 
         sampling = sampling with
@@ -193,6 +185,12 @@ public sealed class TinyGptChatClient : IChatClient
             Sampling = sampling,
         }).EnsureValid();
     }
+
+    // An absent property keeps the default; one of the wrong type is refused with an example of the right one.
+    private static T PropertyOr<T>(AdditionalPropertiesDictionary extra, string key, T fallback, string expected) =>
+        !extra.ContainsKey(key) ? fallback
+        : extra.TryGetValue(key, out T? value) && value is not null ? value
+        : throw new ArgumentException($"AdditionalProperties[\"{key}\"] must be {expected}.", "options");
 
     private static void Refuse(bool condition, string message)
     {

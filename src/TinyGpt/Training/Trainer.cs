@@ -180,13 +180,7 @@ public sealed class Trainer
         var resumedFrom = restored?.Path;
         var earlierSeconds = restored?.State.ElapsedSeconds ?? 0;
         var (plan, budget) = Plan(batches, restored?.State, earlierSeconds, Elapsed);
-        if (restored?.State is { TotalSteps: > 0 } saved && (saved.TotalSteps, saved.WarmupSteps) != (plan.TotalSteps, plan.Schedule.WarmupSteps))
-        {
-            // Allowed (training on for more steps is a use), but never silent: the schedule from here on is not the original run's.
-            Logger.LogWarning("The checkpoint's run planned {OldSteps} steps with {OldWarmup} of warmup; this run plans {NewSteps} with {NewWarmup}, so the learning rate from step {Step} on follows another schedule than the original run's. Resume with the same step settings (--max-steps, --epochs, --warmup) to continue it exactly.",
-                saved.TotalSteps, saved.WarmupSteps, plan.TotalSteps, plan.Schedule.WarmupSteps, saved.Step);
-        }
-
+        WarnIfTheScheduleChanged(restored?.State, plan);
         var startStep = state.Step;
         long? previousIteration = null;
         var throughput = new ThroughputWindow();
@@ -526,6 +520,17 @@ public sealed class Trainer
             "Time budget {Budget}: planned {Steps} steps with warmup {Warmup} ({StepMs:F0} ms per step measured, {Evaluation:F1} s per periodic evaluation, {Final:F1} s for the final one). '--max-steps {Steps} --warmup {Warmup}' replays this schedule.",
             timeBudget, plan.TotalSteps, plan.Schedule.WarmupSteps, budget.StepSeconds * 1000, budget.PeriodicEvaluationSeconds, budget.FinalEvaluationSeconds, plan.TotalSteps, plan.Schedule.WarmupSteps);
         return (plan, budget);
+    }
+
+    // A resume may train to another step count (training on for longer is a use), but never silently:
+    // the learning rate from the checkpoint's step on then follows another schedule than the original run's.
+    private void WarnIfTheScheduleChanged(TrainerState? saved, TrainingPlan plan)
+    {
+        if (saved is { TotalSteps: > 0 } && (saved.TotalSteps, saved.WarmupSteps) != (plan.TotalSteps, plan.Schedule.WarmupSteps))
+        {
+            Logger.LogWarning("The checkpoint's run planned {OldSteps} steps with {OldWarmup} of warmup; this run plans {NewSteps} with {NewWarmup}, so the learning rate from step {Step} on follows another schedule than the original run's. Resume with the same step settings (--max-steps, --epochs, --warmup) to continue it exactly.",
+                saved.TotalSteps, saved.WarmupSteps, plan.TotalSteps, plan.Schedule.WarmupSteps, saved.Step);
+        }
     }
 
     /// <summary>A time-budgeted run's next plan: the same one while its projected end is on time, a new step count when the measured costs drifted.</summary>

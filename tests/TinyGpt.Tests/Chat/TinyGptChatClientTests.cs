@@ -85,28 +85,35 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
     [Fact]
     public async Task The_repetition_penalty_travels_in_additional_properties()
     {
-        var generator = await run.Pipeline.GetGeneratorAsync();
-        using var client = new TinyGptChatClient(generator);
-        var expected = generator.Generate("the quick", SameAsGreedy with { Sampling = SamplingOptions.Greedy with { RepetitionPenalty = 1.5 } });
+        var (viaProperty, direct, _) = await GreedyWithProperty(TinyGptChatClient.RepetitionPenaltyKey, 1.5, SamplingOptions.Greedy with { RepetitionPenalty = 1.5 });
 
-        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16, AdditionalProperties = new() { [TinyGptChatClient.RepetitionPenaltyKey] = 1.5 } };
-
-        (await client.GetResponseAsync("the quick", options)).Text.Should().Be(expected);
+        viaProperty.Should().Be(direct);
     }
 
     [Fact]
     public async Task The_no_repeat_ngram_size_travels_in_additional_properties()
     {
+        var (viaProperty, direct, plain) = await GreedyWithProperty(TinyGptChatClient.NoRepeatNgramSizeKey, 2, SamplingOptions.Greedy with { NoRepeatNgramSize = 2 });
+
+        viaProperty.Should().Be(direct).And.NotBe(plain, "plain greedy decoding repeats a bigram within 16 tokens of this model");
+
         var generator = await run.Pipeline.GetGeneratorAsync();
         using var client = new TinyGptChatClient(generator);
-        var expected = generator.Generate("the quick", SameAsGreedy with { Sampling = SamplingOptions.Greedy with { NoRepeatNgramSize = 2 } });
-        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16, AdditionalProperties = new() { [TinyGptChatClient.NoRepeatNgramSizeKey] = 2 } };
-        (await client.GetResponseAsync("the quick", options)).Text.Should().Be(expected)
-            .And.NotBe(generator.Generate("the quick", SameAsGreedy), "plain greedy decoding repeats a bigram within 16 tokens of this model");
-
         var wrongType = new ChatOptions { AdditionalProperties = new() { [TinyGptChatClient.NoRepeatNgramSizeKey] = "three" } };
         var act = () => client.GetResponseAsync("the quick", wrongType);
         await act.Should().ThrowAsync<ArgumentException>().WithMessage("*no_repeat_ngram_size*whole number*");
+    }
+
+    // Greedy replies to one prompt: with a sampling setting given as an additional property, with the same
+    // setting given to the generator directly, and with no setting at all.
+    private async Task<(string ViaProperty, string Direct, string Plain)> GreedyWithProperty(string key, object value, SamplingOptions direct)
+    {
+        var generator = await run.Pipeline.GetGeneratorAsync();
+        using var client = new TinyGptChatClient(generator);
+        var options = new ChatOptions { Temperature = 0, MaxOutputTokens = 16, AdditionalProperties = new() { [key] = value } };
+        return ((await client.GetResponseAsync("the quick", options)).Text,
+            generator.Generate("the quick", SameAsGreedy with { Sampling = direct }),
+            generator.Generate("the quick", SameAsGreedy));
     }
 
     public static TheoryData<string> Unsupported => ["tools", "tool mode", "json", "frequency penalty", "presence penalty", "conversation", "other model", "unknown property", "background"];

@@ -91,12 +91,7 @@ public class WeightAverageTests
     {
         using var folder = new TempDirectory();
         var data = RepeatedSentence.Data();
-        using (var first = new GptModel(Config, seed: 2))
-        {
-            using var cts = new CancellationTokenSource();
-            var cancelAtFive = new InlineProgress<TrainingProgress>(p => { if (p.Step == 5) cts.Cancel(); });
-            FluentActions.Invoking(() => FolderTraining.Create(first, data, Options(0.8), folder.Path).Train(cancelAtFive, cts.Token)).Should().Throw<TrainingStoppedException>();
-        }
+        TrainAndStopAt(5, folder.Path, data, Options(0.8), seed: 2);
 
         List<string> ResumeWith(TrainingOptions options)
         {
@@ -127,13 +122,7 @@ public class WeightAverageTests
         using var straight = new GptModel(Config, seed: 2);
         FolderTraining.Create(straight, data, Options(0.8), straightRun.Path).Train();
 
-        using (var first = new GptModel(Config, seed: 2))
-        {
-            using var cts = new CancellationTokenSource();
-            var trainer = FolderTraining.Create(first, data, Options(0.8), splitRun.Path);
-            var cancelAtFive = new InlineProgress<TrainingProgress>(p => { if (p.Step == 5) cts.Cancel(); });
-            FluentActions.Invoking(() => trainer.Train(cancelAtFive, cts.Token)).Should().Throw<TrainingStoppedException>().Which.Step.Should().Be(5);
-        }
+        TrainAndStopAt(5, splitRun.Path, data, Options(0.8), seed: 2);
 
         using var resumed = new GptModel(Config, seed: 99);
         FolderTraining.Create(resumed, data, Options(0.8), splitRun.Path).ResumeFromLatest().Train();
@@ -150,18 +139,22 @@ public class WeightAverageTests
     {
         using var run = new TempDirectory();
         var data = RepeatedSentence.Data();
-        using (var first = new GptModel(Config, seed: 4))
-        {
-            using var cts = new CancellationTokenSource();
-            var trainer = FolderTraining.Create(first, data, Options(null), run.Path);
-            var cancelAtFour = new InlineProgress<TrainingProgress>(p => { if (p.Step == 4) cts.Cancel(); });
-            FluentActions.Invoking(() => trainer.Train(cancelAtFour, cts.Token)).Should().Throw<TrainingStoppedException>();
-        }
+        TrainAndStopAt(4, run.Path, data, Options(null), seed: 4);
 
         CheckpointStore.ReadState(new CheckpointStore(FolderTraining.CheckpointsOf(run.Path)).LatestPath!).WeightAverageUpdates.Should().BeNull();
         using var resumed = new GptModel(Config, seed: 5);
         var result = FolderTraining.Create(resumed, data, Options(0.9), run.Path).ResumeFromLatest().Train();
 
         CheckpointStore.ReadState(result.CheckpointPath!).WeightAverageUpdates.Should().Be(8, "the average started at step 4 and folded in steps 5 to 12");
+    }
+
+    // Trains a fresh model in the run folder and stops it after the given step, which saves a checkpoint there.
+    private static void TrainAndStopAt(int step, string folder, TrainingData data, TrainingOptions options, int seed)
+    {
+        using var model = new GptModel(Config, seed);
+        using var cts = new CancellationTokenSource();
+        var stopAtStep = new InlineProgress<TrainingProgress>(p => { if (p.Step == step) cts.Cancel(); });
+        FluentActions.Invoking(() => FolderTraining.Create(model, data, options, folder).Train(stopAtStep, cts.Token))
+            .Should().Throw<TrainingStoppedException>().Which.Step.Should().Be(step);
     }
 }
