@@ -21,7 +21,13 @@ internal static class ProductBenchmark
         var rowCounts = (options.Get("rows") ?? "1,2,4,8,16").Split(',').Select(r => int.Parse(r, CultureInfo.InvariantCulture)).ToArray();
         torch.set_num_threads(threads);
         torch.manual_seed(1);
-        var config = GptConfig.Seed;
+        var presetName = options.Get("preset") ?? "seed";
+        var config = presetName switch
+        {
+            "seed" => GptConfig.Seed,
+            "tiny" => GptConfig.Tiny with { VocabSize = 8_000 }, // the main job's vocabulary
+            _ => throw new ArgumentException($"--preset takes seed or tiny, not '{presetName}'."),
+        };
         int[][] shapes = [[3 * config.EmbeddingSize, config.EmbeddingSize], [config.EmbeddingSize, config.EmbeddingSize], [config.HiddenSize, config.EmbeddingSize], [config.EmbeddingSize, config.HiddenSize]];
         var weights = new List<Tensor>();
         var biases = new List<Tensor?>();
@@ -40,7 +46,7 @@ internal static class ProductBenchmark
         var packed = weights.Select(RowProduct.Pack).ToList();
         var bytes = weights.Sum(w => w.NumberOfElements * 4.0);
 
-        Console.WriteLine($"TinyGpt product benchmark: the {weights.Count} weight products of one seed-preset step ({bytes / 1e6:F1} MB fp32), {threads} threads, 3 interleaved rounds (ms per step, GB/s read)");
+        Console.WriteLine($"TinyGpt product benchmark: the {weights.Count} weight products of one {presetName}-preset step ({bytes / 1e6:F1} MB fp32), {threads} threads, 3 interleaved rounds (ms per step, GB/s read)");
         Console.WriteLine();
         Console.WriteLine("| rows | round | linear (module weights) | addmm (transposed copies) | row product (packed copies) | row product / linear | row product GB/s |");
         Console.WriteLine("|---:|---:|---:|---:|---:|---:|---:|");

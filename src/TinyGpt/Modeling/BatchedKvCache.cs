@@ -19,6 +19,7 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
     private readonly Device _device;
     private readonly ScalarType _dtype;
     private readonly int[] _lengths;
+    private readonly int _threads;
     private Tensor[] _keys;
     private Tensor[] _values;
     private int _allocated;
@@ -30,6 +31,8 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
         ArgumentOutOfRangeException.ThrowIfLessThan(capacity, 1);
         (_config, _device, _dtype, Capacity, DecodeWeights) = (config, device, dtype, capacity, decodeWeights);
         _lengths = new int[capacity];
+        // Made with the usual thread count (the decoding loop runs its own operators on one).
+        _threads = get_num_threads();
         _keys = [];
         _values = [];
     }
@@ -131,7 +134,7 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
         var step = _step ?? throw new InvalidOperationException("Positions() starts a decode step.");
         using var keyRows = _keys[layer].narrow(0, 0, Count);
         using var valueRows = _values[layer].narrow(0, 0, Count);
-        if (step.Mask is null)
+        if (!step.Uneven)
         {
             // Every row at the same length: one slot for all, and no mask (as a lone sequence).
             using var keySlots = keyRows.narrow(2, step.Longest, 1);
@@ -141,11 +144,19 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
         }
         else
         {
-            keyRows.scatter_(2, step.WriteIndex!, keys);
-            valueRows.scatter_(2, step.WriteIndex!, values);
+            keyRows.scatter_(2, step.WriteIndex, keys);
+            valueRows.scatter_(2, step.WriteIndex, values);
         }
 
-        return new CachedAttention(keyRows.narrow(2, 0, step.Longest + 1), valueRows.narrow(2, 0, step.Longest + 1), step.Mask, IsCausal: false);
+        return new CachedAttention(keyRows.narrow(2, 0, step.Longest + 1), valueRows.narrow(2, 0, step.Longest + 1), step.Uneven ? step.Mask : null, IsCausal: false);
+    }
+
+    Tensor? IKeyValueCache.AttendOneToken(int layer, Tensor qkv, double scale)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        return DecodeAttention.Supports(_keys[layer])
+            ? DecodeAttention.Step(qkv, _keys[layer], _values[layer], _lengths.AsSpan(0, Count), _config.HeadCount, scale, _threads)
+            : null;
     }
 
     void IKeyValueCache.Advance(int time)
@@ -201,44 +212,74 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
         (_keys, _values, _allocated) = (keys, values, rows);
     }
 
-    /// <summary>The tensors one decode step shares across layers: positions, and for rows of different lengths the write index and the mask.</summary>
+    /// <summary>
+    /// The tensors one decode step shares across layers: positions, and for rows of different lengths
+    /// the write index and the mask, made on first use (the attention written by hand needs neither).
+    /// </summary>
     private sealed class StepTensors : IDisposable
     {
+        private readonly GptConfig _config;
+        private Tensor? _writeIndex;
+        private Tensor? _mask;
+
         public StepTensors(ReadOnlySpan<int> lengths, GptConfig config, Device device)
         {
-            using var scope = NewDisposeScope();
-            var rows = lengths.Length;
-            var positions = new long[rows];
-            for (var row = 0; row < rows; row++)
+            _config = config;
+            var positions = new long[lengths.Length];
+            for (var row = 0; row < lengths.Length; row++)
             {
                 positions[row] = lengths[row];
             }
 
             Longest = (int)positions.Max();
-            Positions = tensor(positions, [rows, 1], device: device).DetachFromDisposeScope();
-            if (positions.Any(p => p != Longest))
-            {
-                // Row r writes its new key at slot lengths[r] and sees slots 0..lengths[r]; the
-                // slots past that (stale or empty) are masked out.
-                WriteIndex = Positions.view(rows, 1, 1, 1).expand(rows, config.HeadCount, 1, config.HeadSize).contiguous().DetachFromDisposeScope();
-                using var slots = OwnedScalars.Arange(0, Longest + 1, device);
-                Mask = slots.view(1, 1, 1, Longest + 1).le(Positions.view(rows, 1, 1, 1)).DetachFromDisposeScope();
-            }
+            Uneven = positions.Any(p => p != Longest);
+            Positions = tensor(positions, [lengths.Length, 1], device: device).DetachFromDisposeScope();
         }
 
         public Tensor Positions { get; }
 
         public int Longest { get; }
 
-        public Tensor? WriteIndex { get; }
+        /// <summary>Whether the rows differ in length (then each writes at its own slot, behind a mask).</summary>
+        public bool Uneven { get; }
 
-        public Tensor? Mask { get; }
+        // Row r writes its new key at slot lengths[r] and sees slots 0..lengths[r]; the slots past
+        // that (stale or empty) are masked out.
+        public Tensor WriteIndex
+        {
+            get
+            {
+                if (_writeIndex is null)
+                {
+                    using var scope = NewDisposeScope();
+                    var rows = Positions.shape[0];
+                    _writeIndex = Positions.view(rows, 1, 1, 1).expand(rows, _config.HeadCount, 1, _config.HeadSize).contiguous().DetachFromDisposeScope();
+                }
+
+                return _writeIndex;
+            }
+        }
+
+        public Tensor Mask
+        {
+            get
+            {
+                if (_mask is null)
+                {
+                    using var scope = NewDisposeScope();
+                    using var slots = OwnedScalars.Arange(0, Longest + 1, Positions.device);
+                    _mask = slots.view(1, 1, 1, Longest + 1).le(Positions.view(Positions.shape[0], 1, 1, 1)).DetachFromDisposeScope();
+                }
+
+                return _mask;
+            }
+        }
 
         public void Dispose()
         {
             Positions.Dispose();
-            WriteIndex?.Dispose();
-            Mask?.Dispose();
+            _writeIndex?.Dispose();
+            _mask?.Dispose();
         }
     }
 }

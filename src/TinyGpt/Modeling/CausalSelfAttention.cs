@@ -44,6 +44,14 @@ internal sealed class CausalSelfAttention : nn.Module
         var (batch, time, width) = (x.shape[0], x.shape[1], x.shape[2]);
         var decode = cache?.DecodeWeights;
         using var qkv = decode is null ? c_attn.forward(x) : decode.Apply(c_attn, x);
+        if (cache is not null && time == 1 && !training && cache.AttendOneToken(layer, qkv, _queryScale / Math.Sqrt(_headSize)) is { } attended)
+        {
+            using (attended)
+            {
+                return decode is null ? c_proj.forward(attended) : decode.Apply(c_proj, attended);
+            }
+        }
+
         var parts = qkv.split(width, dim: 2);
         using var q = Scaled(parts[0].view(batch, time, _heads, _headSize).transpose(1, 2));
         var k = parts[1].view(batch, time, _heads, _headSize).transpose(1, 2);

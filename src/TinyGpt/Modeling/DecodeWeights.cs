@@ -28,7 +28,18 @@ internal sealed class DecodeWeights : IDisposable
         }
 
         _head = new Matrix(outputEmbedding, null);
+        if (_matrices.Values.Sum(m => m.Copy.NumberOfElements) + _head.Copy.NumberOfElements < MinParallelElements)
+        {
+            _threads = 1;
+        }
     }
+
+    // Below this many weights a token's products take a few tenths of a millisecond on one core,
+    // and waking a second core for them costs more than it saves: the tiny preset (2.5 M weights
+    // with a 16k vocabulary) decoded at 2,370 tokens/s with its LM head on one core against 1,573
+    // with it split across two; the seed preset (21 M) at 476 on two cores against 361 on one
+    // (2026-12-07, performance.md).
+    private const long MinParallelElements = 4_000_000;
 
     /// <summary>The output projection's decode copy (packed or transposed); for tests of its lifetime.</summary>
     public Tensor Head => _head.Copy;

@@ -25,6 +25,14 @@ internal interface IKeyValueCache
     /// <summary>Writes one layer's new keys and values ([batch, heads, time, head size]) and returns what attention reads; the cache keeps ownership of the mask.</summary>
     CachedAttention Append(int layer, Tensor keys, Tensor values);
 
+    /// <summary>
+    /// For one new token per row, when this cache can do it by hand (<see cref="DecodeAttention"/>):
+    /// writes one layer's new keys and values from the fused projection <paramref name="qkv"/>
+    /// [batch, 1, 3 x width] and returns the attention output [batch, 1, width], scores scaled by
+    /// <paramref name="scale"/>. Null otherwise: then <see cref="Append"/> and SDPA do it.
+    /// </summary>
+    Tensor? AttendOneToken(int layer, Tensor qkv, double scale);
+
     /// <summary>Moves every row forward by <paramref name="time"/> positions once all layers have appended.</summary>
     void Advance(int time);
 }

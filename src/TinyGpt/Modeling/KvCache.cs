@@ -124,6 +124,9 @@ public sealed class KvCache : IDisposable, IKeyValueCache
         return new CachedAttention(all.Item1, all.Item2, _offsetMask, IsCausal: false);
     }
 
+    // A lone sequence's steps go through SDPA; batched decoding (BatchedKvCache) attends by hand.
+    Tensor? IKeyValueCache.AttendOneToken(int layer, Tensor qkv, double scale) => null;
+
     /// <summary>Moves the length forward once every layer has appended the same new positions.</summary>
     void IKeyValueCache.Advance(int time)
     {
