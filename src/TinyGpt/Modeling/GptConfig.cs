@@ -90,13 +90,17 @@ public sealed record GptConfig : IValidatable
         Dropout = 0.0,
     };
 
-    /// <summary>A small model that trains on a laptop CPU in minutes and reaches useful WikiText perplexity.</summary>
+    /// <summary>
+    /// A small model that trains on a laptop CPU in minutes and reaches useful WikiText perplexity:
+    /// 6 layers of width 192 (heads of 64), which beat 4 layers of width 256 in the same 20 minutes
+    /// (word perplexity 2,547 against 2,843, performance.md).
+    /// </summary>
     public static GptConfig Small { get; } = new()
     {
         ContextLength = 256,
-        EmbeddingSize = 256,
-        LayerCount = 4,
-        HeadCount = 4,
+        EmbeddingSize = 192,
+        LayerCount = 6,
+        HeadCount = 3,
         Dropout = 0.1,
     };
 
