@@ -120,7 +120,7 @@ internal static class ServeBenchmark
         OpenMpThreads.TrySet(1);
         try
         {
-            StepTimesOnOneThread(model, batches);
+            StepTimesOnOneThread(model, batches, threads);
         }
         finally
         {
@@ -128,7 +128,7 @@ internal static class ServeBenchmark
         }
     }
 
-    private static void StepTimesOnOneThread(GptModel model, int[] batches)
+    private static void StepTimesOnOneThread(GptModel model, int[] batches, int threads)
     {
         Console.WriteLine("| rows | equal lengths (ms/step) | different lengths (ms/step) |");
         Console.WriteLine("|---:|---:|---:|");
@@ -137,7 +137,10 @@ internal static class ServeBenchmark
             var times = new double[2];
             for (var ragged = 0; ragged < 2; ragged++)
             {
+                // As the product does: the weight copies take their thread count when they are made.
+                OpenMpThreads.TrySet(threads);
                 using var cache = model.CreateBatchedCache(rows, decodeLayout: true);
+                OpenMpThreads.TrySet(1);
                 for (var r = 0; r < rows; r++)
                 {
                     var row = cache.AddRow();

@@ -78,9 +78,9 @@ internal sealed class DecodeWeights : IDisposable
         /// <summary>The packed copy (<see cref="RowProduct.Pack"/>) or the transposed one.</summary>
         public Tensor Copy { get; }
 
-        // A few rows (a lone sequence's token, a batch of sequences) go through the decode copy;
-        // many (a prefill) through W x^T on the [out, in] weights, which libtorch does best there
-        // (2.1x addmm on the transposed copy at 8 rows on the LM head, performance.md).
+        // Rows up to RowProduct.MaxRows (decoding steps, and with AVX-512 prompts too) go through
+        // the packed copy; more through W x^T on the [out, in] weights, which libtorch does better
+        // than addmm on the transposed copy (2.1x at 8 rows on the LM head, performance.md).
         public Tensor Multiply(Tensor input, int threads)
         {
             using var scope = NewDisposeScope();
@@ -88,7 +88,7 @@ internal sealed class DecodeWeights : IDisposable
             long[] shape = [.. input.shape[..^1], outer];
             using var rows = input.reshape(-1, input.shape[^1]);
             Tensor product;
-            if (_packed && rows.shape[0] is >= 1 and <= RowProduct.MaxRows)
+            if (_packed && rows.shape[0] >= 1 && rows.shape[0] <= RowProduct.MaxRows)
             {
                 product = RowProduct.Multiply(rows, Copy, outer, _bias, threads);
             }

@@ -45,6 +45,27 @@ public class RowProductTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 512, 1000)]
+    [InlineData(2, 64, 96)]
+    [InlineData(5, 37, 61)]
+    [InlineData(8, 128, 200)]
+    [InlineData(7, 64, 128)]
+    [InlineData(11, 40, 70)]
+    [InlineData(13, 96, 64)]
+    [InlineData(16, 512, 2048)]
+    public void The_512_bit_kernels_give_the_same_bits_as_the_256_bit_ones(int rows, int inner, int outer)
+    {
+        manual_seed(rows * inner);
+        using var weight = randn(outer, inner);
+        using var bias = randn(outer);
+        using var input = randn(rows, inner);
+        using var packed = RowProduct.Pack(weight);
+        using var narrow = RowProduct.Multiply(input, packed, outer, bias, threads: 2, wide: false);
+        using var wide = RowProduct.Multiply(input, packed, outer, bias, threads: 2, wide: true);
+        wide.SameAs(narrow).Should().BeTrue("every output is the same chain of multiply-adds at either vector width (on a CPU without AVX-512 both run the 256-bit kernels)");
+    }
+
     [Fact]
     public void It_refuses_rows_that_do_not_fit_the_packed_weight()
     {
