@@ -77,7 +77,7 @@ internal static unsafe class RowProduct
         using var x = input.is_contiguous() ? input.alias() : input.contiguous();
         using var b = bias?.contiguous();
         var output = empty([rows, outer], ScalarType.Float32, input.device);
-        var job = new Job(Pointer(packed), Pointer(x), b is null ? null : Pointer(b), Pointer(output), rows, inner, checked((int)outer), wide && Vector512.IsHardwareAccelerated);
+        var job = new Job(Pointer(packed), Pointer(x), b is null ? null : Pointer(b), Pointer(output), rows, inner, checked((int)outer), wide && rows > 1 && Vector512.IsHardwareAccelerated);
 
         var groups = checked((int)packed.shape[0]);
         var blocks = (int)Math.Clamp(packed.NumberOfElements * rows / MinMultiplyAddsPerThread, 1, Math.Min(threads, groups));
@@ -198,21 +198,12 @@ internal static unsafe class RowProduct
         // of weight loads: sixteen independent sums, half of the 32 registers. On a CPU whose
         // AVX-512 units are full width this doubles the multiply-adds per instruction, which is
         // what limits a step of several rows once the weights are in cache (2026-12-07: one seed
-        // step's products 1.4x faster at 8 rows and 1.5x at 12 than the 256-bit kernel, and one
-        // row as fast, performance.md). One row alone streams two groups at once, so that four
-        // sums are in flight instead of two.
+        // step's products 1.4x faster at 8 rows and 1.5x at 12 than the 256-bit kernel,
+        // performance.md). One row alone stays on the 256-bit kernel: it is bound by reading the
+        // weights, and the tiny preset decoded 10-20% slower with 512-bit vectors.
         private void RunWide(int start, int end)
         {
-            var group = start;
-            if (_rows == 1)
-            {
-                for (; group + 2 <= end; group += 2)
-                {
-                    OneRowTwoGroups(group);
-                }
-            }
-
-            for (; group < end; group++)
+            for (var group = start; group < end; group++)
             {
                 // Rows in blocks of eight; a last block of 2 to 7 rows runs the four- or eight-row
                 // kernel with its missing rows repeating its last one (their sums are not stored),
@@ -249,24 +240,6 @@ internal static unsafe class RowProduct
             }
 
             Store(row, group * GroupWidth, s0, s1);
-        }
-
-        private void OneRowTwoGroups(int group)
-        {
-            var w = _packed + (group * GroupFloats);
-            var u = w + GroupFloats;
-            Vector512<float> s0 = default, s1 = default, t0 = default, t1 = default;
-            for (var k = 0; k < _inner; k++, w += GroupWidth, u += GroupWidth)
-            {
-                var xk = Vector512.Create(_input[k]);
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(w), xk, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 16), xk, s1);
-                t0 = Vector512.FusedMultiplyAdd(Vector512.Load(u), xk, t0);
-                t1 = Vector512.FusedMultiplyAdd(Vector512.Load(u + 16), xk, t1);
-            }
-
-            Store(0, group * GroupWidth, s0, s1);
-            Store(0, (group + 1) * GroupWidth, t0, t1);
         }
 
         private void FourRows(int row, int count, int group)
