@@ -92,7 +92,7 @@ internal static unsafe class RowProduct
         {
             // More chunks than threads, taken as each thread comes free: the calling thread starts
             // at once while a pool thread may take tens of microseconds to wake, so with one fixed
-            // half each the caller waited for the late one (a third of a batched step, 2026-12-07).
+            // half each the caller waited for the late one (a third of a batched step in a sampled trace, 2026-12-07).
             var chunks = Math.Min(groups, blocks * ChunksPerThread);
             var perChunk = (groups + chunks - 1) / chunks;
             chunks = (groups + perChunk - 1) / perChunk;
@@ -208,7 +208,7 @@ internal static unsafe class RowProduct
         // what limits a step of several rows once the weights are in cache (2026-12-07: one seed
         // step's products 1.4x faster at 8 rows and 1.5x at 12 than the 256-bit kernel,
         // performance.md). One row alone stays on the 256-bit kernel: it is bound by reading the
-        // weights, and the tiny preset decoded 10-20% slower with 512-bit vectors.
+        // weights, and a 512-bit one-row variant bought nothing in the model benchmark.
         private void RunWide(int start, int end)
         {
             for (var group = start; group < end; group++)
