@@ -76,7 +76,7 @@ internal static class ServeBenchmark
             var results = new (int Index, int[] Tokens, double FirstMs, List<double> IntervalsMs, double[] ArrivalsMs)[count * perClient];
             var clock = Stopwatch.StartNew();
             var stepsBefore = served.Batcher.Steps;
-            var gcBefore = (GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2), GC.GetTotalAllocatedBytes(), GC.GetTotalPauseDuration());
+            var gcBefore = (Gen0: GC.CollectionCount(0), Gen1: GC.CollectionCount(1), Gen2: GC.CollectionCount(2), Allocated: GC.GetTotalAllocatedBytes(), Paused: GC.GetTotalPauseDuration());
             var timingsBefore = served.Batcher.Timings;
             Task.WaitAll([.. Enumerable.Range(0, count).Select(client => Task.Run(async () =>
             {
@@ -89,7 +89,7 @@ internal static class ServeBenchmark
             var seconds = clock.Elapsed.TotalSeconds;
             var steps = served.Batcher.Steps - stepsBefore;
             // The collector's own count: a sampling profiler shows its stack walks as time in PollGC.
-            Console.Error.WriteLine($"garbage collection with {count} clients: gen0 {GC.CollectionCount(0) - gcBefore.Item1} gen1 {GC.CollectionCount(1) - gcBefore.Item2} gen2 {GC.CollectionCount(2) - gcBefore.Item3} allocated {(GC.GetTotalAllocatedBytes() - gcBefore.Item4) / 1e6:F0} MB pause {(GC.GetTotalPauseDuration() - gcBefore.Item5).TotalMilliseconds:F0} ms over {steps} steps, {seconds:F2} s");
+            Console.Error.WriteLine($"garbage collection with {count} clients: gen0 {GC.CollectionCount(0) - gcBefore.Gen0} gen1 {GC.CollectionCount(1) - gcBefore.Gen1} gen2 {GC.CollectionCount(2) - gcBefore.Gen2} allocated {(GC.GetTotalAllocatedBytes() - gcBefore.Allocated) / 1e6:F0} MB pause {(GC.GetTotalPauseDuration() - gcBefore.Paused).TotalMilliseconds:F0} ms over {steps} steps, {seconds:F2} s");
             var tokens = results.Sum(r => r.Tokens.Length);
             var rate = tokens / seconds;
             single ??= rate;

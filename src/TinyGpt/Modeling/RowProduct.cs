@@ -65,9 +65,9 @@ internal static unsafe class RowProduct
     /// on up to <paramref name="threads"/> threads.
     /// </summary>
     public static Tensor Multiply(Tensor input, Tensor packed, long outer, Tensor? bias, int threads) =>
-        Multiply(input, packed, outer, bias, threads, Vector512.IsHardwareAccelerated);
+        Multiply(input, packed, outer, bias, threads, wide: true);
 
-    /// <summary><see cref="Multiply(Tensor, Tensor, long, Tensor?, int)"/> with 512-bit vectors or not (tests compare the two).</summary>
+    /// <summary><see cref="Multiply(Tensor, Tensor, long, Tensor?, int)"/>, with <paramref name="wide"/> false keeping to the 256-bit kernels even where the CPU has AVX-512 (tests compare the two).</summary>
     internal static Tensor Multiply(Tensor input, Tensor packed, long outer, Tensor? bias, int threads, bool wide)
     {
         var rows = checked((int)input.shape[0]);
@@ -229,25 +229,10 @@ internal static unsafe class RowProduct
                     }
                     else
                     {
-                        OneRowWide(row, group);
+                        OneRow(row, group); // one row reads each weight once either way
                     }
                 }
             }
-        }
-
-        private void OneRowWide(int row, int group)
-        {
-            var x = _input + ((long)row * _inner);
-            var w = _packed + (group * GroupFloats);
-            Vector512<float> s0 = default, s1 = default;
-            for (var k = 0; k < _inner; k++, w += GroupWidth)
-            {
-                var xk = Vector512.Create(x[k]);
-                s0 = Vector512.FusedMultiplyAdd(Vector512.Load(w), xk, s0);
-                s1 = Vector512.FusedMultiplyAdd(Vector512.Load(w + 16), xk, s1);
-            }
-
-            Store(row, group * GroupWidth, s0, s1);
         }
 
         private void FourRows(int row, int count, int group)

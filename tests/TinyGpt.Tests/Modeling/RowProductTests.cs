@@ -51,6 +51,7 @@ public class RowProductTests
     [InlineData(5, 37, 61)]
     [InlineData(8, 128, 200)]
     [InlineData(7, 64, 128)]
+    [InlineData(9, 48, 100)]
     [InlineData(11, 40, 70)]
     [InlineData(13, 96, 64)]
     [InlineData(16, 512, 2048)]
