@@ -1,10 +1,11 @@
 // Benchmarks print numbers and ratios measured in the same run; they assert nothing.
-// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|products|serve|tokenizer|train|ddp|ngram|soak> [options]
+// Usage: dotnet run -c Release --project benchmarks/TinyGpt.Benchmarks -- <model|attention|products|serve|tokenizer|train|ddp|ngram|soak> [options]
 using TinyGpt.Benchmarks;
 
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "model" => ModelBenchmark.Run(args[1..]),
+    "attention" => AttentionBenchmark.Run(args[1..]),
     "products" => ProductBenchmark.Run(args[1..]),
     "serve" => ServeBenchmark.Run(args[1..]),
     "tokenizer" => TokenizerBenchmark.Run(args[1..]),
@@ -17,6 +18,6 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, products, serve, tokenizer, train, ddp, ngram, soak");
+    Console.Error.WriteLine("usage: TinyGpt.Benchmarks <benchmark> [options]   benchmarks: model, attention, products, serve, tokenizer, train, ddp, ngram, soak");
     return 2;
 }

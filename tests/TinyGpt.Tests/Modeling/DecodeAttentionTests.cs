@@ -11,25 +11,33 @@ public class DecodeAttentionTests
     private const int Width = Heads * HeadSize;
     private const int Context = 12;
 
-    [Fact]
-    public void Each_row_writes_its_new_key_and_value_at_its_length_and_attends_like_sdpa_over_its_own_positions()
+    // Head size 8 takes the portable kernel; multiples of 16 the register kernel where AVX-512 is.
+    [Theory]
+    [InlineData(HeadSize, true)]
+    [InlineData(16, true)]
+    [InlineData(48, true)]
+    [InlineData(64, true)]
+    [InlineData(64, false)]
+    [InlineData(80, true)]
+    public void Each_row_writes_its_new_key_and_value_at_its_length_and_attends_like_sdpa_over_its_own_positions(int headSize, bool registers)
     {
-        manual_seed(5);
+        manual_seed(5 + headSize);
+        var width = Heads * headSize;
         int[] lengths = [4, 0, 11, 7];
-        using var keys = randn(6, Heads, Context, HeadSize);
-        using var values = randn(6, Heads, Context, HeadSize);
-        using var qkv = randn(lengths.Length, 1, 3 * Width);
+        using var keys = randn(6, Heads, Context, headSize);
+        using var values = randn(6, Heads, Context, headSize);
+        using var qkv = randn(lengths.Length, 1, 3 * width);
         using var keysBefore = keys.clone();
         using var valuesBefore = values.clone();
         const double scale = 0.7;
 
-        using var output = DecodeAttention.Step(qkv, keys, values, lengths, Heads, scale);
+        using var output = DecodeAttention.Step(qkv, keys, values, lengths, Heads, scale, threads: 1, registers);
 
-        output.shape.Should().Equal(lengths.Length, 1, Width);
+        output.shape.Should().Equal(lengths.Length, 1, width);
         for (var row = 0; row < lengths.Length; row++)
         {
             var n = lengths[row];
-            using var parts = qkv[row].view(1, 3, Heads, HeadSize).transpose(1, 2); // [1, heads, 3, head size]... per head: q, k, v
+            using var parts = qkv[row].view(1, 3, Heads, headSize).transpose(1, 2); // [1, heads, 3, head size]... per head: q, k, v
             using var query = parts.select(2, 0).unsqueeze(2).transpose(0, 1); // [heads, 1, 1, head size]
             using var newKey = parts.select(2, 1).transpose(0, 1); // [heads, 1, head size]
             using var newValue = parts.select(2, 2).transpose(0, 1);
@@ -46,11 +54,11 @@ public class DecodeAttentionTests
             using var seenKeys = keys[row].narrow(1, 0, n + 1).unsqueeze(1); // [heads, 1, n + 1, head size]
             using var seenValues = values[row].narrow(1, 0, n + 1).unsqueeze(1);
             // SDPA divides by sqrt(head size); scaling the queries gives it the scores q . k x scale.
-            using var queryScale = (scale * Math.Sqrt(HeadSize)).ToScalar();
+            using var queryScale = (scale * Math.Sqrt(headSize)).ToScalar();
             using var scaledQuery = query.mul(queryScale);
-            using var expected = nn.functional.scaled_dot_product_attention(scaledQuery, seenKeys, seenValues).reshape(Width);
-            using var actual = output[row].reshape(Width);
-            (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-5f, $"row {row} attends over its {n + 1} positions");
+            using var expected = nn.functional.scaled_dot_product_attention(scaledQuery, seenKeys, seenValues).reshape(width);
+            using var actual = output[row].reshape(width);
+            (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-5f, $"row {row} attends over its {n + 1} positions ({(registers && DecodeAttention.UsesRegisters(headSize) ? "register" : "portable")} kernel)");
         }
 
         using var spareKeys = keys.narrow(0, lengths.Length, 2);
