@@ -211,7 +211,7 @@ internal sealed class ContinuousBatcher
         {
             using var scope = NewDisposeScope();
             var ids = request.Tokens.Take(request.Tokens.Count - 1).Select(t => (long)t).ToArray();
-            _model.forward(tensor(ids, [1, ids.Length], device: _model.Device), rowCache, lastPositionOnly: true);
+            _model.Prefill(tensor(ids, [1, ids.Length], device: _model.Device), rowCache);
         }
 
         cache.CompletePrefill(request.Row, rowCache);

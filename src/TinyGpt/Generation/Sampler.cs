@@ -14,6 +14,7 @@ namespace TinyGpt.Generation;
 public sealed class Sampler
 {
     private readonly Random _random;
+    private readonly CandidateTokens _candidates = new();
 
     /// <summary>Creates a sampler; the options are validated.</summary>
     /// <exception cref="ArgumentException">The options are invalid.</exception>
@@ -102,15 +103,12 @@ public sealed class Sampler
             return ToInts(x.argmax(-1));
         }
 
-        x = Filter(x);
-        // Inverse-CDF draw on the host: torch.multinomial costs about 1 ms for a 16k vocabulary
-        // on one CPU thread, more than a tiny model's whole decoding step.
-        var probabilities = x.softmax(-1).contiguous();
-        var values = MemoryMarshal.Cast<byte, float>(probabilities.bytes);
+        // Filtered and drawn on the host, row by row (CandidateTokens says why).
+        var all = MemoryMarshal.Cast<byte, float>(x.contiguous().bytes);
         var chosen = new int[batch];
         for (var row = 0; row < batch; row++)
         {
-            chosen[row] = drawers[row].Draw(values.Slice((int)(row * vocab), (int)vocab));
+            chosen[row] = drawers[row].Draw(all.Slice((int)(row * vocab), (int)vocab));
         }
 
         return chosen;
@@ -128,22 +126,28 @@ public sealed class Sampler
             return nn.functional.one_hot(x.argmax(-1), x.shape[1]).to(ScalarType.Float32).reshape(-1).data<float>().ToArray();
         }
 
-        x = Filter(x);
-        return x.softmax(-1).reshape(-1).data<float>().ToArray();
+        var distribution = new float[x.shape[1]];
+        var candidates = new CandidateTokens();
+        candidates.Fill(MemoryMarshal.Cast<byte, float>(x.contiguous().bytes), Options);
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            distribution[candidates.Ids[i]] = candidates.Probabilities[i];
+        }
+
+        return distribution;
     }
 
-    private int Draw(ReadOnlySpan<float> probabilities)
+    // An inverse-CDF draw over the candidates in id order: torch.multinomial costs about 1 ms for a
+    // 16k vocabulary on one CPU thread, more than a tiny model's whole decoding step.
+    private int Draw(ReadOnlySpan<float> logits)
     {
+        _candidates.Fill(logits, Options);
         var target = _random.NextDouble();
         double cumulative = 0;
         var last = -1;
+        var probabilities = _candidates.Probabilities;
         for (var i = 0; i < probabilities.Length; i++)
         {
-            if (float.IsNaN(probabilities[i]))
-            {
-                throw new InvalidOperationException("The model produced NaN logits; its weights are broken (for example a diverged training run).");
-            }
-
             if (probabilities[i] <= 0)
             {
                 continue;
@@ -153,38 +157,12 @@ public sealed class Sampler
             cumulative += probabilities[i];
             if (cumulative > target)
             {
-                return i;
+                return _candidates.Ids[i];
             }
         }
 
         // Rounding left the total just under the draw: the last possible token.
-        return last >= 0 ? last : throw new InvalidOperationException("The distribution has no token with positive probability (all logits were -inf or NaN).");
-    }
-
-    // Temperature, then top-k, then top-p; removed tokens get -inf so softmax gives them 0.
-    private Tensor Filter(Tensor x)
-    {
-        using var temperature = Options.Temperature.ToScalar();
-        x = x.div(temperature);
-        if (Options.TopK > 0 && Options.TopK < x.shape[1])
-        {
-            // Keep exactly the k best (ties broken by index), not "everything >= the k-th value".
-            var (values, indices) = x.topk(Options.TopK, dim: -1);
-            x = full_like(x, OwnedScalars.NegativeInfinity).scatter(1, indices, values);
-        }
-
-        if (Options.TopP < 1.0)
-        {
-            var (sorted, order) = x.sort(dim: -1, descending: true);
-            var probabilities = sorted.softmax(-1);
-            // Drop a token when the tokens above it already reach p; the most likely one always stays.
-            var massBefore = probabilities.cumsum(-1).sub(probabilities);
-            using var topP = Options.TopP.ToScalar();
-            sorted = sorted.masked_fill(massBefore.ge(topP), OwnedScalars.NegativeInfinity);
-            x = full_like(x, OwnedScalars.NegativeInfinity).scatter(1, order, sorted);
-        }
-
-        return x;
+        return _candidates.Ids[last];
     }
 
     // Log of (1 - w) softmax(x) + w p_ngram, row by row: the later steps treat it as logits.

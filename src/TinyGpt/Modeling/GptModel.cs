@@ -100,6 +100,18 @@ public sealed class GptModel : nn.Module
     }
 
     /// <summary>
+    /// Adds <paramref name="tokens"/> ([1, time]) to a one-row <paramref name="cache"/> without
+    /// computing logits: a prompt's tokens before its last only fill the cache, and the LM head
+    /// would be the largest product of the prefill.
+    /// </summary>
+    internal void Prefill(Tensor tokens, KvCache cache)
+    {
+        ((IKeyValueCache)cache).EnsureRoom(tokens.shape[1], Config.ContextLength);
+        using var scope = NewDisposeScope();
+        Blocks(tokens, cache);
+    }
+
+    /// <summary>
     /// One decoding step for every live row of <paramref name="cache"/>: <paramref name="tokens"/>
     /// ([rows, 1]) sit each at its own row's position. Returns the logits, [rows, 1, vocab].
     /// </summary>
@@ -114,6 +126,22 @@ public sealed class GptModel : nn.Module
     {
         var time = tokens.shape[1];
         using var scope = NewDisposeScope();
+        var x = Blocks(tokens, cache);
+        if (lastPositionOnly && time > 1)
+        {
+            x = x.narrow(1, time - 1, 1);
+        }
+
+        x = ln_f.forward(x);
+        var logits = cache?.DecodeWeights is { } decode ? decode.ApplyHead(x)
+            : lm_head is null ? nn.functional.linear(x, wte.weight!) : lm_head.forward(x);
+        return logits.MoveToOuterDisposeScope();
+    }
+
+    // The embeddings and every block, in the caller's dispose scope; the cache advances past the tokens.
+    private Tensor Blocks(Tensor tokens, IKeyValueCache? cache)
+    {
+        var time = tokens.shape[1];
         using var positions = cache?.Positions(time, tokens.device) ?? OwnedScalars.Arange(0, time, tokens.device);
         var x = wte.forward(tokens).add(wpe.forward(positions), OwnedScalars.One);
         if (training && Config.EmbeddingDropoutRate > 0)
@@ -127,15 +155,7 @@ public sealed class GptModel : nn.Module
         }
 
         cache?.Advance((int)time);
-        if (lastPositionOnly && time > 1)
-        {
-            x = x.narrow(1, time - 1, 1);
-        }
-
-        x = ln_f.forward(x);
-        var logits = cache?.DecodeWeights is { } decode ? decode.ApplyHead(x)
-            : lm_head is null ? nn.functional.linear(x, wte.weight!) : lm_head.forward(x);
-        return logits.MoveToOuterDisposeScope();
+        return x;
     }
 
     /// <summary>Counts parameters; a tied embedding counts once.</summary>

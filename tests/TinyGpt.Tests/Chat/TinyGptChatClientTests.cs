@@ -138,7 +138,8 @@ public class TinyGptChatClientTests(TrainedRunFixture run) : IClassFixture<Train
         };
 
         await FluentActions.Awaiting(() => client.GetResponseAsync("hi", options)).Should().ThrowAsync<NotSupportedException>();
-        (await client.GetResponseAsync("hi", new ChatOptions { ModelId = "demo", MaxOutputTokens = 2 })).Usage!.OutputTokenCount.Should().BeGreaterThan(0, "naming this model is fine");
+        // Unseeded sampling may draw the end token first, so only the call's success is checked.
+        await FluentActions.Awaiting(() => client.GetResponseAsync("hi", new ChatOptions { ModelId = "demo", MaxOutputTokens = 2 })).Should().NotThrowAsync("naming this model is fine");
         client.GetService<ChatClientMetadata>()!.DefaultModelId.Should().Be("demo");
         client.GetService<TextGenerator>().Should().BeSameAs(generator);
     }
