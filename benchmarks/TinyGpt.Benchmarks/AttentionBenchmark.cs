@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using TinyGpt.Modeling;
 using TorchSharp;
@@ -56,17 +55,5 @@ internal static class AttentionBenchmark
     }
 
     // Milliseconds for one step (every layer), over at least a third of a second after a warm-up.
-    private static double Time(Func<Tensor> layer, int layers)
-    {
-        layer().Dispose();
-        var watch = Stopwatch.StartNew();
-        var calls = 0;
-        while (watch.ElapsedMilliseconds < 333)
-        {
-            layer().Dispose();
-            calls++;
-        }
-
-        return watch.Elapsed.TotalMilliseconds / calls * layers;
-    }
+    private static double Time(Func<Tensor> layer, int layers) => PassTimer.Milliseconds(() => layer().Dispose(), 333) * layers;
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Globalization;
 using TinyGpt.Modeling;
 using TorchSharp;
@@ -68,25 +67,13 @@ internal static class ProductBenchmark
     }
 
     // Milliseconds for all products once, over at least half a second after one warm-up pass.
-    private static double Time(Func<int, Tensor> product, int count)
-    {
-        for (var i = 0; i < count; i++)
-        {
-            product(i).Dispose();
-        }
-
-        var watch = Stopwatch.StartNew();
-        var passes = 0;
-        while (watch.ElapsedMilliseconds < 500)
+    private static double Time(Func<int, Tensor> product, int count) => PassTimer.Milliseconds(
+        () =>
         {
             for (var i = 0; i < count; i++)
             {
                 product(i).Dispose();
             }
-
-            passes++;
-        }
-
-        return watch.Elapsed.TotalMilliseconds / passes;
-    }
+        },
+        500);
 }

@@ -156,13 +156,15 @@ internal sealed class CandidateTokens
         var at = 0;
         while (true)
         {
-            var worst = at;
-            foreach (var child in (ReadOnlySpan<int>)[(2 * at) + 1, (2 * at) + 2])
+            var (left, right, worst) = ((2 * at) + 1, (2 * at) + 2, at);
+            if (left < heap.Length && Worse(values, heap[left], heap[worst]))
             {
-                if (child < heap.Length && Worse(values, heap[child], heap[worst]))
-                {
-                    worst = child;
-                }
+                worst = left;
+            }
+
+            if (right < heap.Length && Worse(values, heap[right], heap[worst]))
+            {
+                worst = right;
             }
 
             if (worst == at)
