@@ -19,15 +19,21 @@ namespace TinyGpt.Generation;
 /// </list>
 /// A new request therefore waits at most one step plus its prefill for its first token, and each
 /// row computes what it would compute alone: its own positions, its own cached keys, its own seed.
+/// When the last row leaves, the loop keeps its cache and weight copies for the idle timeout
+/// (<see cref="TokenGenerator.IdleTimeout"/>) in case another request comes: making them again
+/// cost 100-320 ms here (fresh memory, page faults), which a request to an idle generator waited for. A busy period that starts on kept copies first hashes
+/// the weights and packs again those that changed (<see cref="DecodeWeights.Refresh"/>).
 /// </summary>
 internal sealed class ContinuousBatcher
 {
     private readonly GptModel _model;
     private readonly int _maxBatchSize;
     private readonly bool _decodeLayout;
+    private readonly TimeSpan _idleTimeout;
     private int _threads = 1;
     private readonly Lock _lock = new();
     private readonly Queue<Request> _waiting = new();
+    private readonly ManualResetEventSlim _arrived = new();
     private bool _running;
     private long _steps;
     private int _largestBatch;
@@ -35,11 +41,27 @@ internal sealed class ContinuousBatcher
     private long _forwardTicks;
     private long _sampleTicks;
     private long _handOffTicks;
+    private int _cachesMade;
 
-    public ContinuousBatcher(GptModel model, int maxBatchSize, bool decodeLayout)
+    public ContinuousBatcher(GptModel model, int maxBatchSize, bool decodeLayout, TimeSpan idleTimeout)
     {
-        (_model, _maxBatchSize, _decodeLayout) = (model, maxBatchSize, decodeLayout);
+        (_model, _maxBatchSize, _decodeLayout, _idleTimeout) = (model, maxBatchSize, decodeLayout, idleTimeout);
     }
+
+    /// <summary>Whether the loop's thread is live: decoding, or idling on its kept cache (for tests).</summary>
+    public bool Running
+    {
+        get
+        {
+            lock (_lock)
+            {
+                return _running;
+            }
+        }
+    }
+
+    /// <summary>Busy periods that had to make a cache and weight copies (for tests).</summary>
+    public int CachesMade => Volatile.Read(ref _cachesMade);
 
     /// <summary>Batched forward passes so far (for tests and benchmarks).</summary>
     public long Steps => Interlocked.Read(ref _steps);
@@ -77,6 +99,8 @@ internal sealed class ContinuousBatcher
             _running = true;
         }
 
+        // Wakes a loop that idles on its kept cache (Run); a loop that is busy ignores it.
+        _arrived.Set();
         if (start)
         {
             _ = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
@@ -109,30 +133,41 @@ internal sealed class ContinuousBatcher
 
                 if (rows.Count == 0 && admitted.Count == 0)
                 {
-                    _running = false;
-                    return;
+                    // Reset under the lock, after seeing the queue empty: a request queued from
+                    // here on sets it again, so none is missed.
+                    _arrived.Reset();
                 }
+            }
+
+            if (rows.Count == 0 && admitted.Count == 0)
+            {
+                if (cache is not null && _arrived.Wait(_idleTimeout))
+                {
+                    continue;
+                }
+
+                lock (_lock)
+                {
+                    if (_waiting.Count > 0)
+                    {
+                        continue;
+                    }
+
+                    _running = false;
+                }
+
+                cache?.Dispose();
+                return;
             }
 
             try
             {
-                if (cache is null)
+                if (rows.Count == 0)
                 {
-                    // A fresh weight layout per busy period: the copies never outlive the requests
-                    // that use them, so weights trained between generations are always seen.
-                    _model.eval();
-                    // With the usual thread count: the weight copies take their thread count
-                    // from it, and packing them is a large copy.
-                    OpenMpThreads.TrySet(_threads);
-                    try
-                    {
-                        cache = _model.CreateBatchedCache(_maxBatchSize, _decodeLayout);
-                    }
-                    finally
-                    {
-                        OpenMpThreads.TrySet(1);
-                    }
+                    cache = StartBusyPeriod(cache);
                 }
+
+                Debug.Assert(cache is not null, "Live rows are always in a cache.");
 
                 foreach (var request in admitted)
                 {
@@ -159,12 +194,6 @@ internal sealed class ContinuousBatcher
                     Prefill(cache, request);
                 }
 
-                if (rows.Count == 0)
-                {
-                    cache.Dispose();
-                    cache = null;
-                }
-
                 foreach (var request in finished)
                 {
                     request.Complete();
@@ -182,6 +211,29 @@ internal sealed class ContinuousBatcher
 
                 rows.Clear();
             }
+        }
+    }
+
+    // A busy period starts with the usual thread count: the weight copies take their thread count
+    // from it, and packing them is a large copy.
+    private BatchedKvCache StartBusyPeriod(BatchedKvCache? kept)
+    {
+        _model.eval();
+        OpenMpThreads.TrySet(_threads);
+        try
+        {
+            if (kept is null)
+            {
+                Interlocked.Increment(ref _cachesMade);
+                return _model.CreateBatchedCache(_maxBatchSize, _decodeLayout);
+            }
+
+            kept.DecodeWeights?.Refresh();
+            return kept;
+        }
+        finally
+        {
+            OpenMpThreads.TrySet(1);
         }
     }
 

@@ -40,7 +40,7 @@ public sealed class TokenGenerator
         ArgumentOutOfRangeException.ThrowIfLessThan(maxBatchSize, 1);
         Model = model;
         MaxBatchSize = maxBatchSize;
-        _batcher = new(() => new ContinuousBatcher(Model, MaxBatchSize, UseDecodeLayout));
+        _batcher = new(() => new ContinuousBatcher(Model, MaxBatchSize, UseDecodeLayout, IdleTimeout));
     }
 
     /// <summary>The model that generates.</summary>
@@ -48,6 +48,22 @@ public sealed class TokenGenerator
 
     /// <summary>Most generations decoded together.</summary>
     public int MaxBatchSize { get; }
+
+    /// <summary>
+    /// How long the generator keeps its KV cache and weight copies after its last generation ends,
+    /// so that the next one starts without making them again (5 seconds by default;
+    /// <see cref="TimeSpan.Zero"/> frees them at once, <see cref="Timeout.InfiniteTimeSpan"/> never).
+    /// A generation that starts on kept copies first checks the weights for changes, so weights
+    /// trained or loaded in between are always used.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">Negative, other than <see cref="Timeout.InfiniteTimeSpan"/>.</exception>
+    public TimeSpan IdleTimeout
+    {
+        get;
+        init => field = value >= TimeSpan.Zero || value == Timeout.InfiniteTimeSpan
+            ? value
+            : throw new ArgumentOutOfRangeException(nameof(value), value, "The idle timeout must be zero or more, or Timeout.InfiniteTimeSpan.");
+    } = TimeSpan.FromSeconds(5);
 
     /// <summary>Whether decoding uses the KV cache; turning it off recomputes the whole sequence for every token (for benchmarks and tests only: one generation at a time).</summary>
     internal bool UseKvCache { get; init; } = true;

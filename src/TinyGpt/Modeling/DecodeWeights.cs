@@ -1,4 +1,6 @@
+using System.IO.Hashing;
 using TinyGpt.Torch;
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -11,11 +13,14 @@ namespace TinyGpt.Modeling;
 /// <see cref="RowProduct"/>, which streams them on every core (2026-12-02: 1.6x <c>addmm</c> for one
 /// row, 2.5x for 8, performance.md); elsewhere they are transposed ([in, out], contiguous) for
 /// <c>addmm</c>, which ran faster than <c>linear</c> on the [out, in] weights.
+/// A decoding loop that outlives one busy period keeps them and calls <see cref="Refresh"/> when
+/// the next one starts, so weights changed in between (training, loading) are always seen.
 /// </summary>
 internal sealed class DecodeWeights : IDisposable
 {
     private readonly Dictionary<Linear, Matrix> _matrices = new(ReferenceEqualityComparer.Instance);
     private readonly Matrix _head;
+    private readonly Matrix[] _all;
     private readonly int _threads;
 
     public DecodeWeights(IEnumerable<Linear> linears, Tensor outputEmbedding)
@@ -28,6 +33,7 @@ internal sealed class DecodeWeights : IDisposable
         }
 
         _head = new Matrix(outputEmbedding, null);
+        _all = [.. _matrices.Values, _head];
         if (_matrices.Values.Sum(m => m.Copy.NumberOfElements) + _head.Copy.NumberOfElements < MinParallelElements)
         {
             _threads = 1;
@@ -50,21 +56,46 @@ internal sealed class DecodeWeights : IDisposable
     /// <summary>The logits of <paramref name="input"/> [..., width] through the output projection.</summary>
     public Tensor ApplyHead(Tensor input) => _head.Multiply(input, _threads);
 
+    /// <summary>
+    /// Packs again the copies whose weights changed since they were packed, and returns how many
+    /// did. On the CPU a change is found by hashing the weights in place: reading them costs a few
+    /// milliseconds, where packing every copy again into fresh memory took 20-160 ms here (page
+    /// faults), and libtorch's tensor version counter is not exposed by TorchSharp. Other devices
+    /// pack every copy again.
+    /// </summary>
+    public int Refresh()
+    {
+        using var noGrad = no_grad();
+        var stale = new bool[_all.Length];
+        Parallel.For(0, _all.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i => stale[i] = _all[i].Changed());
+        var repacked = 0;
+        for (var i = 0; i < _all.Length; i++)
+        {
+            if (stale[i])
+            {
+                _all[i].Repack();
+                repacked++;
+            }
+        }
+
+        return repacked;
+    }
+
     public void Dispose()
     {
-        foreach (var matrix in _matrices.Values)
+        foreach (var matrix in _all)
         {
             matrix.Dispose();
         }
-
-        _head.Dispose();
     }
 
     private sealed class Matrix : IDisposable
     {
+        // Views of the model's own weights (the same storage), so in-place changes show here.
         private readonly Tensor _weight;
         private readonly Tensor? _bias;
         private readonly bool _packed;
+        private ulong? _fingerprint;
 
         public Matrix(Tensor weight, Tensor? bias)
         {
@@ -72,11 +103,47 @@ internal sealed class DecodeWeights : IDisposable
             _weight = weight.detach().DetachFromDisposeScope();
             _bias = bias?.detach().DetachFromDisposeScope();
             _packed = RowProduct.Supports(_weight);
-            Copy = (_packed ? RowProduct.Pack(_weight) : _weight.t().contiguous()).DetachFromDisposeScope();
+            Copy = Pack();
+            _fingerprint = Fingerprint();
         }
 
         /// <summary>The packed copy (<see cref="RowProduct.Pack"/>) or the transposed one.</summary>
-        public Tensor Copy { get; }
+        public Tensor Copy { get; private set; }
+
+        /// <summary>Whether the weights differ from those packed (always, where they cannot be hashed in place).</summary>
+        public bool Changed() => _fingerprint is not { } packed || Fingerprint() != packed;
+
+        public void Repack()
+        {
+            var old = Copy;
+            Copy = Pack();
+            old.Dispose();
+            _fingerprint = Fingerprint();
+        }
+
+        private Tensor Pack()
+        {
+            using var scope = NewDisposeScope();
+            return (_packed ? RowProduct.Pack(_weight) : _weight.t().contiguous()).DetachFromDisposeScope();
+        }
+
+        // The weights and bias hashed where they lie; null off the CPU or for a strided view.
+        private ulong? Fingerprint()
+        {
+            if (_weight.device_type != DeviceType.CPU || !_weight.is_contiguous() || _bias is { } b && !b.is_contiguous())
+            {
+                return null;
+            }
+
+            var hash = new XxHash3();
+            hash.Append(_weight.bytes);
+            if (_bias is not null)
+            {
+                hash.Append(_bias.bytes);
+            }
+
+            return hash.GetCurrentHashAsUInt64();
+        }
 
         // Rows up to RowProduct.MaxRows (decoding steps, and with AVX-512 prompts too) go through
         // the packed copy; more through W x^T on the [out, in] weights, which libtorch does better

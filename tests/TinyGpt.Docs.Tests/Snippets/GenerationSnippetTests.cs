@@ -59,6 +59,29 @@ public sealed class GenerationSnippetTests(DemoRunFixture demo)
     }
 
     [Fact]
+    public void A_generator_that_keeps_its_copies_sees_weights_changed_between_generations()
+    {
+        using var model = new GptModel(GptConfig.Tiny with { VocabSize = 61, ContextLength = 32, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 }, seed: 9);
+
+        #region docs/generation.md#idle-timeout
+        var generator = new TokenGenerator(model) { IdleTimeout = TimeSpan.FromMinutes(1) };
+        #endregion
+
+        var greedy = new GenerationOptions { MaxNewTokens = 10, Sampling = SamplingOptions.Greedy };
+        var before = generator.Generate([1, 2, 3], greedy);
+        using (var noGrad = TorchSharp.torch.no_grad())
+        {
+            foreach (var parameter in model.parameters())
+            {
+                parameter.neg_();
+            }
+        }
+
+        var after = generator.Generate([1, 2, 3], greedy);
+        after.Should().Equal(new TokenGenerator(model).Generate([1, 2, 3], greedy)).And.NotEqual(before);
+    }
+
+    [Fact]
     public void The_final_model_the_last_checkpoint_and_the_tokenizer_load_from_the_run_folder()
     {
         using var scope = demo.Workspace.Enter();

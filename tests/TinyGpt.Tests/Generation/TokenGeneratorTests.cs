@@ -2,6 +2,7 @@ using TinyGpt.Generation;
 using TinyGpt.Modeling;
 using TinyGpt.Ngrams;
 using TinyGpt.Tests.Training;
+using TorchSharp;
 
 namespace TinyGpt.Tests.Generation;
 
@@ -91,6 +92,78 @@ public class TokenGeneratorTests
 
         layoutCache.Dispose();
         layoutCache.DecodeWeights!.Head.IsInvalid.Should().BeTrue("the copies go with the cache");
+    }
+
+    [Fact]
+    public void Weights_changed_between_generations_are_used_by_the_next_one_on_kept_copies()
+    {
+        using var model = new GptModel(Config, seed: 10);
+        var generator = new TokenGenerator(model) { IdleTimeout = Timeout.InfiniteTimeSpan };
+        var options = new GenerationOptions { MaxNewTokens = 12, Sampling = SamplingOptions.Greedy };
+        var before = generator.Generate([2, 7, 1], options);
+        using (var noGrad = TorchSharp.torch.no_grad())
+        using (var noise = new TorchSharp.torch.Generator(3))
+        using (var half = 0.5.ToScalar())
+        {
+            foreach (var parameter in model.parameters())
+            {
+                using var scope = TorchSharp.torch.NewDisposeScope();
+                parameter.add_(TorchSharp.torch.randn(parameter.shape, generator: noise), half);
+            }
+        }
+
+        var after = generator.Generate([2, 7, 1], options);
+        generator.Batcher.CachesMade.Should().Be(1, "the second generation started on the kept cache");
+        after.Should().Equal(new TokenGenerator(model).Generate([2, 7, 1], options), "the kept copies were packed again from the changed weights").And.NotEqual(before);
+    }
+
+    [Fact]
+    public void An_idle_generator_frees_its_cache_after_its_idle_timeout_and_makes_a_new_one_for_the_next_generation()
+    {
+        using var model = new GptModel(Config, seed: 11);
+        var options = new GenerationOptions { MaxNewTokens = 4, Sampling = SamplingOptions.Greedy };
+        var kept = new TokenGenerator(model) { IdleTimeout = Timeout.InfiniteTimeSpan };
+        kept.Generate([1], options);
+        kept.Generate([2], options);
+        kept.Batcher.CachesMade.Should().Be(1);
+        kept.Batcher.Running.Should().BeTrue("the loop idles on its cache");
+
+        var freed = new TokenGenerator(model) { IdleTimeout = TimeSpan.FromMilliseconds(50) };
+        var first = freed.Generate([1], options);
+        SpinWait.SpinUntil(() => !freed.Batcher.Running, TimeSpan.FromSeconds(30)).Should().BeTrue("the loop ends once idle for its timeout");
+        freed.Generate([1], options).Should().Equal(first);
+        freed.Batcher.CachesMade.Should().Be(2);
+    }
+
+    [Fact]
+    public void A_negative_idle_timeout_is_rejected()
+    {
+        using var model = new GptModel(Config);
+        FluentActions.Invoking(() => new TokenGenerator(model) { IdleTimeout = TimeSpan.FromSeconds(-1) })
+            .Should().Throw<ArgumentOutOfRangeException>().WithMessage("*idle timeout*InfiniteTimeSpan*");
+    }
+
+    [Fact]
+    public void Refreshing_the_decode_copies_packs_again_only_the_changed_weights()
+    {
+        using var model = new GptModel(Config, seed: 12);
+        model.eval();
+        using var noGrad = TorchSharp.torch.no_grad();
+        using var cache = model.CreateCache(1, decodeLayout: true);
+        var weights = cache.DecodeWeights!;
+        weights.Refresh().Should().Be(0);
+        var fc = model.modules().OfType<TorchSharp.Modules.Linear>().First();
+        using var input = TorchSharp.torch.randn(1, fc.weight!.shape[1]);
+        using (var two = TorchSharp.torch.tensor(2f))
+        {
+            fc.weight!.mul_(two);
+        }
+
+        weights.Refresh().Should().Be(1);
+        using var expected = fc.forward(input);
+        using var actual = weights.Apply(fc, input);
+        (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-5f);
+        weights.Refresh().Should().Be(0);
     }
 
     [Fact]
