@@ -222,6 +222,13 @@ internal sealed class ContinuousBatcher
         OpenMpThreads.TrySet(_threads);
         try
         {
+            if (kept is not null && (kept.Device.type != _model.Device.type || kept.Device.index != _model.Device.index || kept.DType != _model.DType))
+            {
+                // The model moved or changed precision since: nothing kept fits it.
+                kept.Dispose();
+                kept = null;
+            }
+
             if (kept is null)
             {
                 Interlocked.Increment(ref _cachesMade);

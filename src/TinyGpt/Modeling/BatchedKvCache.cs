@@ -37,6 +37,12 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
         _values = [];
     }
 
+    /// <summary>Where the keys and values live.</summary>
+    public Device Device => _device;
+
+    /// <summary>The keys' and values' element type.</summary>
+    public ScalarType DType => _dtype;
+
     /// <summary>Most rows the cache can hold.</summary>
     public int Capacity { get; }
 

@@ -23,16 +23,17 @@ internal sealed class DecodeWeights : IDisposable
     private readonly Matrix[] _all;
     private readonly int _threads;
 
-    public DecodeWeights(IEnumerable<Linear> linears, Tensor outputEmbedding)
+    /// <summary>Copies of <paramref name="linears"/> and of the output projection, which <paramref name="outputEmbedding"/> gives (read again at each <see cref="Refresh"/>).</summary>
+    public DecodeWeights(IEnumerable<Linear> linears, Func<Tensor> outputEmbedding)
     {
         using var noGrad = no_grad();
         _threads = get_num_threads();
         foreach (var linear in linears)
         {
-            _matrices[linear] = new Matrix(linear.weight!, linear.bias);
+            _matrices[linear] = new Matrix(() => linear.weight!, () => linear.bias);
         }
 
-        _head = new Matrix(outputEmbedding, null);
+        _head = new Matrix(outputEmbedding, () => null);
         _all = [.. _matrices.Values, _head];
         if (_matrices.Values.Sum(m => m.Copy.NumberOfElements) + _head.Copy.NumberOfElements < MinParallelElements)
         {
@@ -91,17 +92,20 @@ internal sealed class DecodeWeights : IDisposable
 
     private sealed class Matrix : IDisposable
     {
-        // Views of the model's own weights (the same storage), so in-place changes show here.
-        private readonly Tensor _weight;
-        private readonly Tensor? _bias;
-        private readonly bool _packed;
+        private readonly Func<Tensor> _weightSource;
+        private readonly Func<Tensor?> _biasSource;
+
+        // Views of the model's own weights (the same storage), so in-place changes show here;
+        // taken again at each refresh, in case a parameter was replaced by a new tensor.
+        private Tensor _weight;
+        private Tensor? _bias;
+        private bool _packed;
         private ulong? _fingerprint;
 
-        public Matrix(Tensor weight, Tensor? bias)
+        public Matrix(Func<Tensor> weight, Func<Tensor?> bias)
         {
-            using var scope = NewDisposeScope();
-            _weight = weight.detach().DetachFromDisposeScope();
-            _bias = bias?.detach().DetachFromDisposeScope();
+            (_weightSource, _biasSource) = (weight, bias);
+            (_weight, _bias) = TakeSources();
             _packed = RowProduct.Supports(_weight);
             Copy = Pack();
             _fingerprint = Fingerprint();
@@ -111,14 +115,31 @@ internal sealed class DecodeWeights : IDisposable
         public Tensor Copy { get; private set; }
 
         /// <summary>Whether the weights differ from those packed (always, where they cannot be hashed in place).</summary>
-        public bool Changed() => _fingerprint is not { } packed || Fingerprint() != packed;
+        public bool Changed()
+        {
+            _weight.Dispose();
+            _bias?.Dispose();
+            (_weight, _bias) = TakeSources();
+            return _fingerprint is not { } packed
+                || _weight.device_type != Copy.device_type
+                || _weight.dtype != Copy.dtype
+                || Fingerprint() != packed;
+        }
 
         public void Repack()
         {
             var old = Copy;
+            _packed = RowProduct.Supports(_weight);
             Copy = Pack();
             old.Dispose();
             _fingerprint = Fingerprint();
+        }
+
+        private (Tensor Weight, Tensor? Bias) TakeSources()
+        {
+            // The module's getters make a new wrapper at each call: the scope owns those.
+            using var scope = NewDisposeScope();
+            return (_weightSource().detach().DetachFromDisposeScope(), _biasSource()?.detach().DetachFromDisposeScope());
         }
 
         private Tensor Pack()

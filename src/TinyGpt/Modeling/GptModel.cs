@@ -56,6 +56,16 @@ public sealed class GptModel : nn.Module
         }
     }
 
+    /// <summary>The parameters' element type.</summary>
+    internal ScalarType DType
+    {
+        get
+        {
+            using var scope = NewDisposeScope();
+            return wte.weight!.dtype;
+        }
+    }
+
     /// <summary>
     /// Runs the model over <paramref name="tokens"/> ([batch, time], int64) and returns logits.
     /// </summary>
@@ -213,7 +223,7 @@ public sealed class GptModel : nn.Module
     {
         using var scope = NewDisposeScope();
         var linears = modules().OfType<Linear>().Where(l => !ReferenceEquals(l, lm_head));
-        return new DecodeWeights(linears, lm_head is null ? wte.weight! : lm_head.weight!);
+        return new DecodeWeights(linears, () => lm_head is null ? wte.weight! : lm_head.weight!);
     }
 
     private void Initialize(long seed)

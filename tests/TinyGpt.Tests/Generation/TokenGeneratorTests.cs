@@ -118,6 +118,20 @@ public class TokenGeneratorTests
     }
 
     [Fact]
+    public void A_model_moved_to_another_precision_between_generations_gets_a_new_cache()
+    {
+        using var model = new GptModel(Config, seed: 13);
+        var generator = new TokenGenerator(model) { IdleTimeout = Timeout.InfiniteTimeSpan };
+        var options = new GenerationOptions { MaxNewTokens = 8, Sampling = SamplingOptions.Greedy };
+        var single = generator.Generate([3, 4], options);
+        model.to(TorchSharp.torch.ScalarType.Float64);
+        var twice = generator.Generate([3, 4], options);
+        generator.Batcher.CachesMade.Should().Be(2, "fp32 keys, values and packed copies do not fit an fp64 model");
+        twice.Should().Equal(new TokenGenerator(model).Generate([3, 4], options));
+        single.Should().HaveCount(8);
+    }
+
+    [Fact]
     public void An_idle_generator_frees_its_cache_after_its_idle_timeout_and_makes_a_new_one_for_the_next_generation()
     {
         using var model = new GptModel(Config, seed: 11);

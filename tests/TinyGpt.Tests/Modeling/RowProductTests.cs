@@ -45,6 +45,37 @@ public class RowProductTests
         }
     }
 
+    // The 256-bit kernels take rows two at a time and a last one alone: odd and even counts, and
+    // outputs that end inside a group of 32 columns.
+    [Theory]
+    [InlineData(3, 40, 61)]
+    [InlineData(4, 64, 100)]
+    [InlineData(5, 37, 48)]
+    [InlineData(6, 128, 200)]
+    [InlineData(7, 64, 72)]
+    [InlineData(8, 96, 130)]
+    [InlineData(9, 48, 100)]
+    [InlineData(10, 32, 17)]
+    [InlineData(16, 256, 500)]
+    public void The_256_bit_row_blocks_give_each_row_the_bits_it_gets_alone(int rows, int inner, int outer)
+    {
+        manual_seed(rows + inner);
+        using var weight = randn(outer, inner);
+        using var bias = randn(outer);
+        using var input = randn(rows, inner);
+        using var packed = RowProduct.Pack(weight);
+        using var batched = RowProduct.Multiply(input, packed, outer, bias, threads: 2, wide: false);
+        using var expected = nn.functional.linear(input, weight, bias);
+        (batched - expected).abs().max().item<float>().Should().BeLessThan(1e-3f);
+        for (var row = 0; row < rows; row++)
+        {
+            using var one = input.narrow(0, row, 1);
+            using var alone = RowProduct.Multiply(one, packed, outer, bias, threads: 1, wide: false);
+            using var inBatch = batched.narrow(0, row, 1);
+            alone.SameAs(inBatch).Should().BeTrue($"row {row} of {rows} is the same chain of multiply-adds alone");
+        }
+    }
+
     [Theory]
     [InlineData(1, 512, 1000)]
     [InlineData(2, 64, 96)]
