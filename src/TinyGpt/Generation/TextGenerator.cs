@@ -24,15 +24,24 @@ public sealed class TextGenerator
     /// <param name="tokenizer">The tokenizer the model was trained with.</param>
     /// <param name="maxBatchSize">Most generations decoded together (<see cref="TokenGenerator.MaxBatchSize"/>).</param>
     public TextGenerator(GptModel model, ITextTokenizer tokenizer, int maxBatchSize = 16)
+        : this(new TokenGenerator(model ?? throw new ArgumentNullException(nameof(model)), maxBatchSize), tokenizer)
     {
-        ArgumentNullException.ThrowIfNull(model);
+    }
+
+    /// <summary>Creates a generator over a configured token generator (its batch limit, its <see cref="TokenGenerator.IdleTimeout"/>) and the tokenizer its model was trained with.</summary>
+    /// <exception cref="ArgumentException">The tokenizer's vocabulary does not fit the model.</exception>
+    /// <param name="tokens">The token-level generator that decodes.</param>
+    /// <param name="tokenizer">The tokenizer the model was trained with.</param>
+    public TextGenerator(TokenGenerator tokens, ITextTokenizer tokenizer)
+    {
+        ArgumentNullException.ThrowIfNull(tokens);
         ArgumentNullException.ThrowIfNull(tokenizer);
-        if (tokenizer.VocabSize > model.Config.VocabSize)
+        if (tokenizer.VocabSize > tokens.Model.Config.VocabSize)
         {
-            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {model.Config.VocabSize}: they were not trained together.", nameof(tokenizer));
+            throw new ArgumentException($"The tokenizer has {tokenizer.VocabSize} tokens but the model only {tokens.Model.Config.VocabSize}: they were not trained together.", nameof(tokenizer));
         }
 
-        Tokens = new TokenGenerator(model, maxBatchSize);
+        Tokens = tokens;
         Tokenizer = tokenizer;
     }
 

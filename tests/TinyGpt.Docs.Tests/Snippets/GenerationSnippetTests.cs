@@ -61,12 +61,16 @@ public sealed class GenerationSnippetTests(DemoRunFixture demo)
     [Fact]
     public void A_generator_that_keeps_its_copies_sees_weights_changed_between_generations()
     {
-        using var model = new GptModel(GptConfig.Tiny with { VocabSize = 61, ContextLength = 32, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 }, seed: 9);
+        var tokenizer = TextTokenizers.Gpt2();
+        using var model = new GptModel(GptConfig.Tiny with { VocabSize = tokenizer.VocabSize, ContextLength = 32, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 }, seed: 9);
 
         #region docs/generation.md#idle-timeout
-        var generator = new TokenGenerator(model) { IdleTimeout = TimeSpan.FromMinutes(1) };
+        var tokens = new TokenGenerator(model) { IdleTimeout = TimeSpan.FromMinutes(1) };
+        var text = new TextGenerator(tokens, tokenizer); // the same generator, for text
         #endregion
 
+        text.Tokens.Should().BeSameAs(tokens);
+        var generator = tokens;
         var greedy = new GenerationOptions { MaxNewTokens = 10, Sampling = SamplingOptions.Greedy };
         var before = generator.Generate([1, 2, 3], greedy);
         using (var noGrad = TorchSharp.torch.no_grad())

@@ -9,6 +9,15 @@ public class TextGeneratorTests(TrainedRunFixture run) : IClassFixture<TrainedRu
     private static readonly GenerationOptions Greedy = new() { MaxNewTokens = 16, Sampling = SamplingOptions.Greedy };
 
     [Fact]
+    public void A_tokenizer_larger_than_the_models_vocabulary_is_refused_with_either_constructor()
+    {
+        var tokenizer = TinyGpt.Tokenization.TextTokenizers.Gpt2();
+        using var model = new TinyGpt.Modeling.GptModel(TinyGpt.Modeling.GptConfig.Tiny with { VocabSize = 61, ContextLength = 16, EmbeddingSize = 32, LayerCount = 1, HeadCount = 2 });
+        FluentActions.Invoking(() => new TextGenerator(model, tokenizer)).Should().Throw<ArgumentException>().WithMessage("*50257 tokens*only 61*");
+        FluentActions.Invoking(() => new TextGenerator(new TokenGenerator(model), tokenizer)).Should().Throw<ArgumentException>().WithMessage("*50257 tokens*only 61*");
+    }
+
+    [Fact]
     public async Task Stop_strings_end_the_text_before_them_in_every_generation_method()
     {
         var generator = await run.Pipeline.GetGeneratorAsync();
