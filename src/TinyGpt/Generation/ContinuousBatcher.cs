@@ -42,6 +42,11 @@ internal sealed class ContinuousBatcher
     private long _sampleTicks;
     private long _handOffTicks;
     private int _cachesMade;
+    private int _liveLoops;
+    private volatile bool _exiting;
+
+    // The longest the process's exit waits for a step in progress (a long prompt's prefill).
+    private static readonly TimeSpan ExitWait = TimeSpan.FromSeconds(10);
 
     public ContinuousBatcher(GptModel model, int maxBatchSize, bool decodeLayout, TimeSpan idleTimeout)
     {
@@ -103,13 +108,43 @@ internal sealed class ContinuousBatcher
         _arrived.Set();
         if (start)
         {
+            Interlocked.Increment(ref _liveLoops);
             _ = Task.Factory.StartNew(Run, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
         }
 
         return requests;
     }
 
+    /// <summary>
+    /// Ends the loop at its next step and waits for it (for the process's exit, and tests): a
+    /// process that ends while this thread is inside libtorch crashed in libtorch's own teardown
+    /// (a segfault at address 0 in this thread, after a caller stopped reading at a stop string and
+    /// returned from Main while its row was still being decoded). Waiting requests and rows fail.
+    /// </summary>
+    public void StopForExit()
+    {
+        _exiting = true;
+        _arrived.Set();
+        SpinWait.SpinUntil(() => Volatile.Read(ref _liveLoops) == 0, ExitWait);
+    }
+
     private void Run()
+    {
+        AppDomain.CurrentDomain.ProcessExit += OnProcessExit;
+        try
+        {
+            Decode();
+        }
+        finally
+        {
+            AppDomain.CurrentDomain.ProcessExit -= OnProcessExit;
+            Interlocked.Decrement(ref _liveLoops);
+        }
+    }
+
+    private void OnProcessExit(object? sender, EventArgs e) => StopForExit();
+
+    private void Decode()
     {
         // Gradient mode is per thread in libtorch: this loop's thread never records a graph.
         using var noGrad = no_grad();
@@ -123,6 +158,12 @@ internal sealed class ContinuousBatcher
         BatchedKvCache? cache = null;
         while (true)
         {
+            if (_exiting)
+            {
+                Exit(cache, rows);
+                return;
+            }
+
             var admitted = new List<Request>();
             lock (_lock)
             {
@@ -212,6 +253,24 @@ internal sealed class ContinuousBatcher
                 rows.Clear();
             }
         }
+    }
+
+    private void Exit(BatchedKvCache? cache, List<Request> rows)
+    {
+        var exiting = new InvalidOperationException("Generation stopped: the process is exiting.");
+        lock (_lock)
+        {
+            rows.AddRange(_waiting);
+            _waiting.Clear();
+            _running = false;
+        }
+
+        foreach (var request in rows)
+        {
+            request.Fail(exiting);
+        }
+
+        cache?.Dispose();
     }
 
     // A busy period starts with the usual thread count: the weight copies take their thread count

@@ -150,6 +150,28 @@ public class TokenGeneratorTests
     }
 
     [Fact]
+    public void At_process_exit_the_decoding_loop_stops_between_steps_and_fails_its_requests()
+    {
+        using var model = new GptModel(Config, seed: 14);
+        var generator = new TokenGenerator(model);
+        var endless = new GenerationOptions { MaxNewTokens = 1_000_000, ContextOverflow = ContextOverflow.KeepLastTokens, Sampling = SamplingOptions.Greedy };
+        using var tokens = generator.GenerateStreaming([1, 2], endless).GetEnumerator();
+        tokens.MoveNext().Should().BeTrue();
+
+        generator.Batcher.StopForExit();
+
+        generator.Batcher.Running.Should().BeFalse("the loop's thread has left libtorch before the process tears it down");
+        var reading = () =>
+        {
+            // Bounded, so a loop that did not stop fails here instead of hanging the test.
+            for (var read = 0; read < 10_000 && tokens.MoveNext(); read++)
+            {
+            }
+        };
+        reading.Should().Throw<InvalidOperationException>().WithMessage("*process is exiting*");
+    }
+
+    [Fact]
     public void A_negative_idle_timeout_is_rejected()
     {
         using var model = new GptModel(Config);
