@@ -68,7 +68,11 @@ internal sealed class DecodeWeights : IDisposable
     {
         using var noGrad = no_grad();
         var stale = new bool[_all.Length];
-        Parallel.For(0, _all.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i => stale[i] = _all[i].Changed());
+        Parallel.For(0, _all.Length, new ParallelOptions { MaxDegreeOfParallelism = _threads }, i =>
+        {
+            _all[i].TakeWeightsAgain();
+            stale[i] = _all[i].Changed();
+        });
         var repacked = 0;
         for (var i = 0; i < _all.Length; i++)
         {
@@ -114,17 +118,20 @@ internal sealed class DecodeWeights : IDisposable
         /// <summary>The packed copy (<see cref="RowProduct.Pack"/>) or the transposed one.</summary>
         public Tensor Copy { get; private set; }
 
-        /// <summary>Whether the weights differ from those packed (always, where they cannot be hashed in place).</summary>
-        public bool Changed()
+        /// <summary>Takes the module's weight and bias again, in case a parameter was replaced by a new tensor since.</summary>
+        public void TakeWeightsAgain()
         {
             _weight.Dispose();
             _bias?.Dispose();
             (_weight, _bias) = TakeSources();
-            return _fingerprint is not { } packed
+        }
+
+        /// <summary>Whether the weights differ from those packed (always, where they cannot be hashed in place).</summary>
+        public bool Changed() =>
+            _fingerprint is not { } packed
                 || _weight.device_type != Copy.device_type
                 || _weight.dtype != Copy.dtype
                 || Fingerprint() != packed;
-        }
 
         public void Repack()
         {
