@@ -209,6 +209,7 @@ internal sealed class ContinuousBatcher
                 }
 
                 Debug.Assert(cache is not null, "Live rows are always in a cache.");
+                cache.Reserve(rows.Count + admitted.Count);
 
                 foreach (var request in admitted)
                 {

@@ -45,6 +45,13 @@ public class BatchedGenerationTests
             batch.CompletePrefill(row, rowCache);
         }
 
+        if (dtype == ScalarType.Float32)
+        {
+            // The attention by hand leaves unwritten slots as the memory held them: as NaN, a read of
+            // one would show in the logits. (SDPA's masked reads need zeros there: fp64 keeps them.)
+            batch.FillUnwrittenSlotsWithNaN();
+        }
+
         using var last = tensor(Prompts.Select(p => (long)p[^1]).ToArray(), [Prompts.Length, 1]);
         using var step = model.DecodeStep(last, batch);
         step.shape.Should().Equal([Prompts.Length, 1, Config.VocabSize]);
@@ -59,6 +66,51 @@ public class BatchedGenerationTests
         {
             t.Dispose();
         }
+    }
+
+    [Fact]
+    public void Reserving_rows_for_a_burst_grows_the_storage_once_and_keeps_the_rows_in_it()
+    {
+        using var model = new GptModel(Config, seed: 4);
+        model.eval();
+        using var noGrad = no_grad();
+        using var batch = model.CreateBatchedCache(8, decodeLayout: false);
+        var prompt = Prompts[2];
+        using var lone = model.CreateCache();
+        using var ids = tensor(prompt.Select(t => (long)t).ToArray()).unsqueeze(0);
+        using var expected = model.forward(ids, lone, lastPositionOnly: true).reshape(-1);
+
+        var first = batch.AddRow();
+        using (var rowCache = batch.Row(first))
+        {
+            using var head = tensor(prompt.Take(prompt.Count - 1).Select(t => (long)t).ToArray()).unsqueeze(0);
+            model.forward(head, rowCache, lastPositionOnly: true).Dispose();
+            batch.CompletePrefill(first, rowCache);
+        }
+
+        batch.Grows.Should().Be(1);
+        batch.Reserve(6);
+        batch.Grows.Should().Be(2, "six rows are made room for in one allocation, not 2, 4, then 8");
+        for (var i = 0; i < 5; i++)
+        {
+            batch.AddRow();
+        }
+
+        batch.Reserve(20);
+        batch.Grows.Should().Be(2, "the rows fit, and a reservation past the capacity stops at it");
+        batch.Count.Should().Be(6);
+
+        // Only the first row decodes: the others are removed, the kept row moved with the storage.
+        for (var row = batch.Count - 1; row > 0; row--)
+        {
+            batch.RemoveRow(row);
+        }
+
+        batch.FillUnwrittenSlotsWithNaN();
+        using var last = tensor(new long[] { prompt[^1] }, [1, 1]);
+        using var step = model.DecodeStep(last, batch);
+        using var actual = step.reshape(-1);
+        (actual - expected).abs().max().item<float>().Should().BeLessThan(1e-5f, "the prefilled row survived the growth");
     }
 
     [Theory]
