@@ -66,11 +66,7 @@ internal sealed class BatchedKvCache : IKeyValueCache, IDisposable
             throw new InvalidOperationException($"The batch holds its capacity of {Capacity} rows.");
         }
 
-        if (Count == _allocated)
-        {
-            Grow(Math.Min(Capacity, Math.Max(1, _allocated * 2)));
-        }
-
+        Reserve(Count + 1);
         _lengths[Count] = 0;
         return Count++;
     }
